@@ -1,0 +1,29 @@
+"""ASGI entry point: HTTP through Django, WebSockets through Channels, the arbiter as a worker.
+
+`channel` routes the named channels that `manage.py runworker arbiter` serves; in the
+embedded default the ASGI process starts the same consumer on its own loop (game.inprocess).
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cubearena.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
+
+from game.routing import channel_routes, websocket_urlpatterns as game_ws  # noqa: E402
+from lobby.routing import websocket_urlpatterns as lobby_ws  # noqa: E402
+
+websocket_app = AllowedHostsOriginValidator(SessionMiddlewareStack(URLRouter(game_ws + lobby_ws)))
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": websocket_app,
+        "channel": ChannelNameRouter(channel_routes),
+    }
+)

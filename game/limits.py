@@ -1,0 +1,36 @@
+"""Rates, caps and timings, in one place (PROTOCOL.md gives the wire-visible ones).
+
+Plain constants with no Django import, so the simulation and its tests can use them.
+"""
+
+# Frames
+MAX_FRAME_BYTES = 16 * 1024
+MAX_IDS_PER_COMMAND = 64
+MAX_ID = 2**31 - 1
+MAX_COORD = 1e6  # anything beyond is a bad_message, not a clamp
+CID_MAX_LEN = 16
+
+# Command rates (token bucket per player), spawn rate, and the other client messages
+CMD_RATE_PER_S = 30
+CMD_BURST = 60
+SPAWNS_PER_S = 5
+PINGS_PER_S = 5
+RESYNCS_PER_S = 5
+
+# World
+CUBE_CAP_PER_PLAYER = 50
+DEFAULT_SPEED = 5.0
+DEFAULT_ARENA = 100
+MIN_TICK_RATE, MAX_TICK_RATE, DEFAULT_TICK_RATE = 5, 30, 10
+LAG_WINDOW_S = 0.25  # W = floor(LAG_WINDOW_S * tick_rate) ticks
+NUDGE_DISTANCE = 1.0
+
+# Lifecycle
+KEYFRAME_EVERY_S = 5.0  # a full snap every few seconds bounds a client's drift
+EMPTY_MATCH_TIMEOUT_S = 60.0  # no connected player this long: the match finishes
+FLUSH_EVERY_S = 1.0  # records and the checkpoint are written in batches this often
+ARBITER_STALE_S = 5.0  # a match whose last tick record is older than this is adopted
+WELCOME_TIMEOUT_S = 5.0  # a socket waiting this long for its welcome asks again, once
+
+# Accounts
+NICKNAME_MAX_LEN = 24
