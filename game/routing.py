@@ -1,4 +1,13 @@
 from django.urls import path
 
-websocket_urlpatterns: list = []
-channel_routes: dict = {}
+from game.arbiter import ARBITER_CHANNEL, ArbiterConsumer
+from game.consumers import MatchConsumer
+
+websocket_urlpatterns = [
+    path("ws/match/<str:match_id>/", MatchConsumer.as_asgi()),
+]
+
+# Named channels served by `manage.py runworker arbiter` (or in-process, game.inprocess).
+channel_routes = {
+    ARBITER_CHANNEL: ArbiterConsumer.as_asgi(),
+}

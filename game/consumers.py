@@ -1,0 +1,215 @@
+"""The match socket: a thin adapter between one browser and the match's arbiter.
+
+It admits the socket (seat, code, role), joins the match's group, asks the arbiter for a
+welcome, and then decodes, validates and forwards. No game rule lives here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from urllib.parse import parse_qs
+
+from channels.consumer import get_handler_name
+from channels.exceptions import ChannelFull
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from game import limits, records
+from game.arbiter import ARBITER_CHANNEL
+from game.inprocess import ensure_arbiter
+from game.protocol import End, Ping, ProtocolError, Resync, command_to_wire, decode_frame, parse_message, to_command
+from game.sim.rates import SlidingWindow
+from game.snapshots import encode
+
+log = logging.getLogger("game.socket")
+
+PRE_WELCOME_BUFFER = 64  # snaps that may arrive between group_add and the welcome
+
+
+class MatchConsumer(AsyncWebsocketConsumer):
+    grant: records.SocketGrant | None = None
+
+    async def dispatch(self, message):
+        # Database work goes through database_sync_to_async, which closes stale connections
+        # itself: skip Channels' per-message thread hop (it dominates a 20 Hz broadcast).
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    # -- opening ----------------------------------------------------------------
+    async def connect(self):
+        query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
+        self.spectator = query.get("role", [""])[0] == "spectator"
+        self.binary = query.get("enc", [""])[0] == "msgpack"
+        self.match_id = self.scope["url_route"]["kwargs"]["match_id"]
+        self.welcomed = False
+        self.joined = False
+        self.welcome_tick = -1
+        self.last_tick = 0
+        self.arbiter: str | None = None
+        self.early: list[dict] = []
+        self.pings = SlidingWindow(limits.PINGS_PER_S)
+        self.resyncs = SlidingWindow(limits.RESYNCS_PER_S)
+        self.noted = SlidingWindow(limits.PINGS_PER_S)  # bad frames recorded per second
+        self.watchdog: asyncio.Task | None = None
+        await self.accept()  # refusals are accept + close with a code (PROTOCOL.md)
+        session = self.scope.get("session")
+        player_id = session.get("player_id") if session is not None else None
+        code = query.get("code", [None])[0]
+        try:
+            self.grant = await records.admit_socket(self.match_id, player_id, self.spectator, code)
+        except records.SocketRefusal as refusal:
+            await self.close(code=refusal.code, reason=refusal.reason)
+            return
+        self.player = self.grant.player
+        await self.channel_layer.group_add(self.grant.group, self.channel_name)
+        self.joined = True
+        await self._ask_welcome(self.grant.arbiter_channel)
+
+    async def _ask_welcome(self, owner: str, retry: bool = True) -> None:
+        """Join through the owning arbiter, or through `arbiter` to start or adopt the match."""
+        g = self.grant
+        join = {"type": "match.join", "match": g.match_id, "player": g.player, "nickname": g.nickname,
+                "color": g.color, "enc": "msgpack" if self.binary else "json", "reply": self.channel_name}
+        ensure_arbiter()
+        if owner:
+            await self.channel_layer.send(owner, join)
+        else:
+            await self.channel_layer.send(ARBITER_CHANNEL, {"type": "match.start", "match": g.match_id, "join": join})
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        self.watchdog = asyncio.get_running_loop().create_task(self._await_welcome(retry))
+
+    async def _await_welcome(self, retry: bool) -> None:
+        await asyncio.sleep(limits.WELCOME_TIMEOUT_S)
+        if self.welcomed:
+            return
+        if retry:
+            log.warning("match %s: no welcome for player %s; asking any arbiter", self.match_id, self.player)
+            await self._ask_welcome("", retry=False)
+        else:
+            await self.close(code=1013, reason="no game server answered; try again")
+
+    # -- from the arbiter --------------------------------------------------------------
+    async def game_welcome(self, message):
+        self.arbiter = message["arbiter"]
+        self.welcome_tick = self.last_tick = message["tick"]
+        self.welcomed = True
+        await self._out(message["payload"])
+        early, self.early = self.early, []
+        for snap in early:
+            await self.game_snap(snap)
+
+    async def game_snap(self, message):
+        if not self.welcomed:
+            if len(self.early) < PRE_WELCOME_BUFFER:
+                self.early.append(message)
+            return
+        if message["tick"] <= self.welcome_tick and not message["full"]:
+            return  # older than the state the welcome carried
+        self.last_tick = max(self.last_tick, message["tick"])
+        await self._out(message["data"] if self.binary else message["text"])
+
+    async def game_message(self, message):
+        if self.welcomed or message["msg"]["type"] == "reject":
+            await self._out(encode(message["msg"], self.binary))
+
+    async def game_replaced(self, message):
+        self.joined = False  # the newer socket holds the seat now; leave nothing behind
+        await self.close(code=4001, reason="replaced by a newer connection")
+
+    async def game_ended(self, message):
+        self.joined = False
+        await self._out(encode({"type": "ended", "reason": message["reason"]}, self.binary))
+        await self.close(code=4410, reason="match ended")
+
+    async def game_unowned(self, message):
+        """The arbiter we talked to no longer owns the match: find the owner again."""
+        self.welcomed = False
+        await self._ask_welcome("", retry=True)
+
+    # -- from the browser ------------------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.grant is None:
+            return
+        try:
+            raw = bytes_data if text_data is None else text_data
+            msg = parse_message(decode_frame(raw, binary=self.binary and bytes_data is not None))
+            if isinstance(msg, Ping):
+                await self._ping(msg)
+            elif isinstance(msg, Resync):
+                await self._resync()
+            elif isinstance(msg, End):
+                await self._end()
+            else:
+                await self._command(msg)
+        except ProtocolError as err:
+            await self._refuse(err)
+        except ChannelFull:
+            await self._refuse(ProtocolError("busy", "the server cannot take more right now; retry shortly"))
+
+    async def _command(self, msg) -> None:
+        if self.spectator:
+            raise ProtocolError("spectator", "spectators cannot change the world", msg.seq)
+        if not self.welcomed:
+            raise ProtocolError("bad_message", "wait for welcome before sending commands", msg.seq)
+        cmd = command_to_wire(to_command(msg, self.player))
+        try:
+            await self.channel_layer.send(self.arbiter, {"type": "match.cmd", "match": self.match_id,
+                                                         "player": self.player, "reply": self.channel_name, "cmd": cmd})
+        except ChannelFull:
+            raise ProtocolError("busy", "the match is busy; command not queued, send it again", msg.seq, 100) from None
+
+    async def _ping(self, msg: Ping) -> None:
+        wait = self.pings.take(time.monotonic())
+        if wait:
+            raise ProtocolError("rate_limited", "at most 5 pings a second", retry_ms=wait)
+        await self._out(encode({"type": "pong", "t": msg.t, "st": int(time.time() * 1000), "tick": self.last_tick}, self.binary))
+
+    async def _resync(self) -> None:
+        wait = self.resyncs.take(time.monotonic())
+        if wait:
+            raise ProtocolError("rate_limited", "at most 5 resyncs a second", retry_ms=wait)
+        if self.welcomed:
+            await self.channel_layer.send(self.arbiter, {"type": "match.resync", "match": self.match_id,
+                                                         "reply": self.channel_name, "enc": "msgpack" if self.binary else "json"})
+
+    async def _end(self) -> None:
+        if self.spectator or self.player is None or self.player != self.grant.creator:
+            raise ProtocolError("not_creator", "only the match's creator can end it")
+        if self.welcomed:
+            await self.channel_layer.send(self.arbiter, {"type": "match.end", "match": self.match_id})
+
+    async def _refuse(self, err: ProtocolError) -> None:
+        await self._out(encode(err.as_message(), self.binary))
+        if self.arbiter and self.noted.take(time.monotonic()) == 0:
+            kind = "reject" if err.seq is not None else "error"
+            note = {"type": "match.note", "match": self.match_id, "player": self.player,
+                    "kind": kind, "payload": {"code": err.code, "seq": err.seq, "message": err.message[:200]}}
+            try:
+                await self.channel_layer.send(self.arbiter, note)
+            except ChannelFull:
+                pass
+        log.info("match %s: player %s: %s (%s)", self.match_id, self.player, err.code, err.message[:120])
+
+    # -- closing -------------------------------------------------------------------
+    async def disconnect(self, code):
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        if self.grant is None:
+            return
+        await self.channel_layer.group_discard(self.grant.group, self.channel_name)
+        if self.joined and self.arbiter:
+            leave = {"type": "match.leave", "match": self.match_id, "player": self.player, "reply": self.channel_name}
+            try:
+                await self.channel_layer.send(self.arbiter, leave)
+            except ChannelFull:
+                log.warning("match %s: leave of player %s not delivered", self.match_id, self.player)
+
+    async def _out(self, payload: str | bytes) -> None:
+        if isinstance(payload, bytes):
+            await self.send(bytes_data=payload)
+        else:
+            await self.send(text_data=payload)

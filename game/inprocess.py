@@ -1,0 +1,49 @@
+"""The embedded default: run the arbiter worker on the ASGI server's own event loop.
+
+Daphne has no ASGI lifespan, so the worker starts on first use, and again if the loop
+it ran on is gone (each test has its own loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from channels.layers import get_channel_layer
+from channels.routing import ChannelNameRouter
+from channels.worker import Worker
+from django.conf import settings
+
+_task: asyncio.Task | None = None
+_worker: Worker | None = None
+
+
+def ensure_arbiter() -> None:
+    """Start the in-process arbiter on the running loop unless one runs there already."""
+    global _task, _worker
+    if not settings.ARBITER_IN_PROCESS:
+        return
+    loop = asyncio.get_running_loop()
+    if _task is not None and not _task.done() and _task.get_loop() is loop:
+        return
+    from game.routing import channel_routes
+
+    _worker = Worker(ChannelNameRouter(channel_routes), list(channel_routes), get_channel_layer())
+    _task = loop.create_task(_worker.arun(), name="in-process arbiter")
+
+
+async def stop_arbiter() -> None:
+    """Stop the in-process worker and forget its matches (tests call this between loops)."""
+    global _task, _worker
+    from game.arbiter import RUNTIMES
+
+    for runtime in list(RUNTIMES.values()):
+        for task in runtime._tasks:
+            task.cancel()
+    RUNTIMES.clear()
+    pending = [_task] if _task is not None else []
+    if _worker is not None:
+        pending += [d["future"] for d in _worker.application_instances.values()]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    _task = _worker = None

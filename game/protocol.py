@@ -1,0 +1,153 @@
+"""Inbound WebSocket messages: parsed and range-checked at the edge, one parser per type.
+
+Every refusal is a ProtocolError with a stable code from PROTOCOL.md. A command whose
+`seq` could be read is answered with `reject` (it uses up its number); any other bad frame
+is answered with `error`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+import msgspec
+from msgspec import Meta, Struct
+
+from game import limits
+from game.sim.commands import Command
+
+
+class ProtocolError(Exception):
+    """A frame or command the server refuses; `code` is stable, `message` is for people."""
+
+    def __init__(self, code: str, message: str, seq: int | None = None, retry_ms: int | None = None):
+        super().__init__(message)
+        self.code, self.message, self.seq, self.retry_ms = code, message, seq, retry_ms
+
+    def as_message(self) -> dict:
+        if self.seq is not None:
+            msg = {"type": "reject", "seq": self.seq, "code": self.code, "message": self.message}
+        else:
+            msg = {"type": "error", "code": self.code, "message": self.message}
+        if self.retry_ms is not None:
+            msg["retry_ms"] = self.retry_ms
+        return msg
+
+
+Coord = Annotated[float, Meta(ge=-limits.MAX_COORD, le=limits.MAX_COORD)]
+EntityId = Annotated[int, Meta(ge=1, le=limits.MAX_ID)]
+Seq = Annotated[int, Meta(ge=1, le=limits.MAX_ID)]
+Tick = Annotated[int, Meta(ge=0, le=limits.MAX_ID)]
+Ids = Annotated[list[EntityId], Meta(min_length=1, max_length=limits.MAX_IDS_PER_COMMAND)]
+Unit = Annotated[int, Meta(ge=-1, le=1)]
+Cid = Annotated[str, Meta(min_length=1, max_length=limits.CID_MAX_LEN)]
+
+
+class _Cmd(Struct, forbid_unknown_fields=True, tag_field="op"):
+    type: Literal["cmd"]
+    seq: Seq
+    tick: Tick
+
+
+class SpawnCmd(_Cmd, tag="spawn"):
+    at: tuple[Coord, Coord]
+    cid: Cid
+
+
+class MoveCmd(_Cmd, tag="move"):
+    ids: Ids
+    to: tuple[Coord, Coord]
+
+
+class NudgeCmd(_Cmd, tag="nudge"):
+    ids: Ids
+    dir: tuple[Unit, Unit]
+
+
+class DeleteCmd(_Cmd, tag="delete"):
+    ids: Ids
+
+
+AnyCmd = Union[SpawnCmd, MoveCmd, NudgeCmd, DeleteCmd]
+
+
+class Ping(Struct, forbid_unknown_fields=True):
+    type: Literal["ping"]
+    t: Annotated[float, Meta(ge=-1e15, le=1e15)]
+
+
+class Resync(Struct, forbid_unknown_fields=True):
+    type: Literal["resync"]
+
+
+class End(Struct, forbid_unknown_fields=True):
+    type: Literal["end"]
+
+
+_SIMPLE = {"ping": Ping, "resync": Resync, "end": End}
+KNOWN_TYPES = {"cmd", *_SIMPLE}
+
+
+def decode_frame(data: str | bytes, binary: bool) -> dict:
+    """Bytes or text to a JSON-like dict, refusing size, syntax and non-object frames."""
+    size = len(data.encode() if isinstance(data, str) else data)
+    if size > limits.MAX_FRAME_BYTES:
+        raise ProtocolError("too_large", f"frames are at most {limits.MAX_FRAME_BYTES} bytes; this one had {size}")
+    try:
+        obj = msgspec.msgpack.decode(data) if binary else msgspec.json.decode(data)
+    except msgspec.ValidationError as exc:  # e.g. 1e400: parses, but out of range
+        raise ProtocolError("bad_message", f"a number is out of range: {exc}") from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        kind = "msgpack" if binary else "JSON (NaN and Infinity are not JSON)"
+        raise ProtocolError("bad_json", f"not valid {kind}: {exc}") from None
+    if not isinstance(obj, dict):
+        raise ProtocolError("bad_message", "a frame must be one object")
+    return obj
+
+
+def parse_message(obj: dict) -> Struct:
+    """A decoded frame to its typed message, or ProtocolError."""
+    kind = obj.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError("bad_message", "every message needs a string field 'type'")
+    if kind not in KNOWN_TYPES:
+        raise ProtocolError("unknown_type", f"unknown message type {kind[:32]!r}")
+    if kind == "cmd":
+        return _parse_cmd(obj)
+    try:
+        return msgspec.convert(obj, _SIMPLE[kind])
+    except msgspec.ValidationError as exc:
+        raise ProtocolError("bad_message", f"bad {kind}: {exc}") from None
+
+
+def _parse_cmd(obj: dict) -> AnyCmd:
+    seq = obj.get("seq")
+    readable = isinstance(seq, int) and not isinstance(seq, bool) and 1 <= seq <= limits.MAX_ID
+    try:
+        cmd = msgspec.convert(obj, AnyCmd)
+    except msgspec.ValidationError as exc:
+        raise ProtocolError("bad_message", f"bad command: {exc}", seq if readable else None) from None
+    if isinstance(cmd, NudgeCmd) and cmd.dir == (0, 0):
+        raise ProtocolError("bad_message", "nudge needs a direction other than [0, 0]", cmd.seq)
+    return cmd
+
+
+def to_command(cmd: AnyCmd, player: int) -> Command:
+    """The simulation's view of a parsed command (ids de-duplicated, order kept)."""
+    if isinstance(cmd, SpawnCmd):
+        return Command(player, cmd.seq, cmd.tick, "spawn", point=cmd.at, cid=cmd.cid)
+    ids = tuple(dict.fromkeys(cmd.ids))
+    if isinstance(cmd, MoveCmd):
+        return Command(player, cmd.seq, cmd.tick, "move", ids, point=cmd.to)
+    if isinstance(cmd, NudgeCmd):
+        return Command(player, cmd.seq, cmd.tick, "nudge", ids, point=(float(cmd.dir[0]), float(cmd.dir[1])))
+    return Command(player, cmd.seq, cmd.tick, "delete", ids)
+
+
+def command_to_wire(cmd: Command) -> dict:
+    """A Command as a plain dict for the channel layer (msgpack-safe for channels-redis)."""
+    return {"p": cmd.player, "s": cmd.seq, "t": cmd.tick, "op": cmd.op, "ids": list(cmd.ids), "pt": cmd.point, "cid": cmd.cid}
+
+
+def command_from_wire(d: dict) -> Command:
+    pt = d["pt"]
+    return Command(d["p"], d["s"], d["t"], d["op"], tuple(d["ids"]), tuple(pt) if pt is not None else None, d["cid"])

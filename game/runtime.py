@@ -1,0 +1,257 @@
+"""A match owned by this arbiter: its rules engine, its sockets and its timers.
+
+Lifecycle, in order: create (timers start), join / leave (sockets come and go), tick (at
+the match's rate), dispose (timers stop, the record is closed). The arbiter consumer
+calls these one at a time from its single dispatch loop, so nothing here needs a lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import deque
+
+from game import limits, records
+from game.protocol import command_from_wire
+from game.sim.commands import Event
+from game.sim.match import MatchState
+from game.sim.world import World
+from game.snapshots import Snap, delta_snap, encode, full_snap
+from lobby.notify import notify_lobby
+
+log = logging.getLogger("game.arbiter")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class MatchRuntime:
+    """One match's live state inside one arbiter worker."""
+
+    def __init__(self, match_id: str, channel: str, layer, claim: records.Claim, on_dispose=None):
+        self.match_id = match_id
+        self.channel = channel  # the owning arbiter's own channel: ticks are sent here
+        self.layer = layer
+        self.group = f"match.{uuid.UUID(match_id).hex}"
+        self.tick_rate = claim.tick_rate
+        self.loop = asyncio.get_running_loop()
+        now = self.loop.time()
+        self.state = MatchState(World(claim.arena[0], claim.arena[1], limits.DEFAULT_SPEED, claim.tick_rate))
+        if claim.checkpoint:
+            self.state.restore(claim.checkpoint, now)
+        self.sockets: dict[int, tuple[str, bool]] = {}  # player -> (reply channel, binary)
+        self.spectators: dict[str, bool] = {}  # reply channel -> binary
+        self.presence: dict[int, str] = {}  # seats whose online flag changed since the last flush
+        self.written: dict[int, tuple] = {}  # counters as last flushed, per seat
+        self.empty_since: float | None = now
+        self.keyframe_every = max(1, round(limits.KEYFRAME_EVERY_S * self.tick_rate))
+        self.tick_lags: deque[float] = deque(maxlen=4096)
+        self.failures = 0
+        self.disposed = False
+        self._tasks: list[asyncio.Task] = []
+        self._on_dispose = on_dispose
+
+    # -- lifecycle --------------------------------------------------------------
+    def create(self, adopted: bool) -> None:
+        """Start the match's timers (tick and flush); they die with `dispose`."""
+        kind = "adopt" if adopted else "start"
+        self.state.events.append(Event(self.state.world.tick, kind, None, {"arbiter": self.channel}))
+        self._tasks = [
+            self.loop.create_task(self._tick_timer(), name=f"tick {self.match_id}"),
+            self.loop.create_task(self._flush_timer(), name=f"flush {self.match_id}"),
+        ]
+        log.info("match %s: %s by %s at tick %d", self.match_id, kind, self.channel, self.state.world.tick)
+
+    async def join(self, msg: dict) -> None:
+        """A socket joins: a player takes (or retakes) its seat, a spectator just watches."""
+        reply, binary, player = msg["reply"], msg.get("enc") == "msgpack", msg.get("player")
+        now = self.loop.time()
+        if player is None:
+            self.spectators[reply] = binary
+        else:
+            seat = self.state.seat(player, msg["nickname"], msg["color"], now)
+            old = self.sockets.get(player)
+            if old is not None and old[0] != reply:
+                await self._send(old[0], {"type": "game.replaced"})
+            self.sockets[player] = (reply, binary)
+            if not seat.online:
+                seat.online = True
+                self.presence[player] = "joined"
+                self.state.events.append(Event(self.state.world.tick, "join", player, {}))
+            self.empty_since = None
+            log.info("match %s: player %s joined", self.match_id, player)
+        await self._send(reply, {"type": "game.welcome", "tick": self.state.world.tick, "arbiter": self.channel,
+                                 "payload": encode(self._welcome(player, binary), binary)})
+        if player is not None:
+            await self._broadcast_players()
+            await notify_lobby()
+
+    def _welcome(self, player: int | None, binary: bool) -> dict:
+        state = self.state
+        seat = state.seats.get(player) if player is not None else None
+        world = state.world
+        return {
+            "type": "welcome",
+            "v": 1,
+            "match": self.match_id,
+            "you": player,
+            "role": "player" if seat else "spectator",
+            "color": seat.color if seat else None,
+            "tick_rate": self.tick_rate,
+            "arena": [world.half_w * 2, world.half_d * 2],
+            "speed": world.speed,
+            "ack": seat.ack if seat else None,
+            "players": state.players(),
+            "snap": self._full().as_dict(binary),
+        }
+
+    async def leave(self, msg: dict) -> None:
+        """A socket closed; a player's seat stays (they may come back while the match runs)."""
+        reply, player = msg["reply"], msg.get("player")
+        if player is None:
+            self.spectators.pop(reply, None)
+            return
+        current = self.sockets.get(player)
+        if current is None or current[0] != reply:
+            return  # an old socket that a newer one replaced
+        del self.sockets[player]
+        seat = self.state.seats[player]
+        seat.online = False
+        self.presence[player] = "left"
+        self.state.events.append(Event(self.state.world.tick, "leave", player, {}))
+        if not self.sockets:
+            self.empty_since = self.loop.time()
+        log.info("match %s: player %s left", self.match_id, player)
+        await self._broadcast_players()
+        await notify_lobby()
+
+    async def command(self, msg: dict) -> None:
+        """Admit a command into the next tick's queue, or answer with a reject now."""
+        cmd = command_from_wire(msg["cmd"])
+        reject = self.state.submit(cmd, self.loop.time())
+        if reject is not None:
+            await self._reject(msg["reply"], reject)
+
+    def note(self, kind: str, player: int | None, payload: dict) -> None:
+        """Record a refusal the socket made on its own (bad frames), with the match's events."""
+        seat = self.state.seats.get(player) if player is not None else None
+        if seat is not None:
+            seat.rejected += 1
+        self.state.events.append(Event(self.state.world.tick, kind, player, payload))
+
+    async def resync(self, msg: dict) -> None:
+        """Send one socket a full snap of the current tick."""
+        binary = msg.get("enc") == "msgpack"
+        snap = self._full()
+        await self._send(msg["reply"], {"type": "game.snap", "tick": snap.tick, "full": True,
+                                        "text": None if binary else snap.text, "data": snap.data if binary else None})
+
+    async def tick(self, msg: dict) -> None:
+        """Apply the queue, step, send one snapshot to the match's group."""
+        now = self.loop.time()
+        self.tick_lags.append(now - msg["due"])
+        result = self.state.tick(now)
+        for reject in result.rejects:
+            sock = self.sockets.get(reject.player)
+            if sock is not None:
+                await self._reject(sock[0], reject)
+        if result.tick % self.keyframe_every == 0:
+            snap = self._full()
+        else:
+            snap = delta_snap(self.state.world, now_ms(), result.acks, result.changes)
+        await self._publish(snap)
+        if self.empty_since is not None and now - self.empty_since > limits.EMPTY_MATCH_TIMEOUT_S:
+            await self.dispose(f"no player for {limits.EMPTY_MATCH_TIMEOUT_S:.0f} s")
+
+    async def dispose(self, reason: str, record: bool = True) -> None:
+        """Stop the timers, tell every socket, and close the record."""
+        if self.disposed:
+            return
+        self.disposed = True
+        self.state.ended = True
+        if self._on_dispose is not None:
+            self._on_dispose()
+        for task in self._tasks:
+            task.cancel()
+        log.info("match %s: ended (%s) at tick %d", self.match_id, reason, self.state.world.tick)
+        if record:
+            self.state.events.append(Event(self.state.world.tick, "end", None, {"reason": reason}))
+            await self.flush()
+            await records.finish_match(self.match_id, self.channel, self.state.world.tick,
+                                       len(self.state.world.entities), reason)
+        await self.layer.group_send(self.group, {"type": "game.ended", "reason": reason})
+        await notify_lobby()
+
+    # -- timers ---------------------------------------------------------------------
+    async def _tick_timer(self) -> None:
+        """Send `match.tick` to our own channel at the match's rate, drift-corrected."""
+        interval = 1.0 / self.tick_rate
+        due = self.loop.time() + interval
+        while True:
+            delay = due - self.loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                await self.layer.send(self.channel, {"type": "match.tick", "match": self.match_id, "due": due})
+            except Exception:  # a full or failing layer must not kill the clock
+                log.exception("match %s: tick message not sent", self.match_id)
+            due += interval
+            if self.loop.time() - due > 5 * interval:  # after a stall, skip rather than burst
+                due = self.loop.time() + interval
+
+    async def _flush_timer(self) -> None:
+        while True:
+            await asyncio.sleep(limits.FLUSH_EVERY_S)
+            try:
+                if not await self.flush():
+                    log.warning("match %s: another arbiter owns it now; stepping down", self.match_id)
+                    await self.dispose("adopted elsewhere", record=False)
+                    return
+            except Exception:
+                log.exception("match %s: flush failed; will retry", self.match_id)
+
+    async def flush(self) -> bool:
+        """Write events, changed counters and the heartbeat with checkpoint, in one batch."""
+        state = self.state
+        events = state.take_events()
+        seats = []
+        for seat in state.seats.values():
+            counters = (seat.ack, seat.spawned, seat.deleted, seat.moves, seat.rejected)
+            presence = self.presence.pop(seat.player, None)
+            if presence is None and self.written.get(seat.player) == counters:
+                continue
+            self.written[seat.player] = counters
+            seats.append(records.SeatRecord(seat.player, presence, *counters))
+        checkpoint = None if self.disposed else state.checkpoint()
+        return await records.flush(self.match_id, self.channel, state.world.tick, checkpoint, events, seats)
+
+    # -- sending ------------------------------------------------------------------
+    def _full(self) -> Snap:
+        acks = {s.player: s.ack for s in self.state.seats.values()}
+        return full_snap(self.state.world, now_ms(), acks)
+
+    async def _publish(self, snap: Snap) -> None:
+        binary = any(b for _, b in self.sockets.values()) or any(self.spectators.values())
+        text = any(not b for _, b in self.sockets.values()) or not all(self.spectators.values())
+        await self.layer.group_send(self.group, {
+            "type": "game.snap", "tick": snap.tick, "full": snap.full,
+            "text": snap.text if text else None, "data": snap.data if binary else None,
+        })
+
+    async def _broadcast_players(self) -> None:
+        await self.layer.group_send(self.group, {"type": "game.message", "msg": {"type": "players", "players": self.state.players()}})
+
+    async def _reject(self, reply: str, reject) -> None:
+        msg = {"type": "reject", "seq": reject.seq, "code": reject.code, "message": reject.message}
+        if reject.retry_ms is not None:
+            msg["retry_ms"] = reject.retry_ms
+        await self._send(reply, {"type": "game.message", "msg": msg})
+
+    async def _send(self, channel: str, message: dict) -> None:
+        try:
+            await self.layer.send(channel, message)
+        except Exception:  # ChannelFull: that socket falls behind, the match goes on
+            log.warning("match %s: could not send %s to %s", self.match_id, message["type"], channel)

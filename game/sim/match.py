@@ -1,0 +1,196 @@
+"""One match's rules engine: seats, the command queue, and the tick.
+
+`submit` admits or refuses a command as it arrives; `tick` applies the queue through the
+tick rules, steps the world, and reports what a snapshot must carry. No clock is read:
+the arbiter passes the time in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from game import limits
+
+from .commands import Command, Event, Reject
+from .rates import SlidingWindow, TokenBucket
+from .rules import ADMISSION_RULES, TICK_RULES
+from .world import Changes, World
+
+
+@dataclass(slots=True)
+class Seat:
+    player: int
+    nickname: str
+    color: str
+    bucket: TokenBucket
+    spawns: SlidingWindow
+    online: bool = False
+    seq: int = 0  # highest seq received (refused ones use up their number too)
+    ack: int = 0  # highest seq processed, as snapshots acknowledge it
+    spawned: int = 0
+    deleted: int = 0
+    moves: int = 0
+    rejected: int = 0
+
+    def public(self, cubes: int) -> dict:
+        return {
+            "id": self.player,
+            "nickname": self.nickname,
+            "color": self.color,
+            "online": self.online,
+            "cubes": cubes,
+        }
+
+
+@dataclass(slots=True)
+class TickResult:
+    tick: int
+    changes: Changes
+    acks: dict[int, int]
+    rejects: list[Reject] = field(default_factory=list)
+
+
+class MatchState:
+    """Seats, queue and world of one match."""
+
+    def __init__(self, world: World, cube_cap: int = limits.CUBE_CAP_PER_PLAYER):
+        self.world = world
+        self.cube_cap = cube_cap
+        self.seats: dict[int, Seat] = {}
+        self.queue: list[Command] = []
+        self.events: list[Event] = []
+        self._acks_changed: set[int] = set()
+        self.ended = False
+
+    # -- seats -------------------------------------------------------------
+    def seat(self, player: int, nickname: str, color: str, now: float) -> Seat:
+        """The player's seat, made on first join; kept while the match runs."""
+        seat = self.seats.get(player)
+        if seat is None:
+            seat = Seat(
+                player,
+                nickname,
+                color,
+                TokenBucket(limits.CMD_RATE_PER_S, limits.CMD_BURST, now),
+                SlidingWindow(limits.SPAWNS_PER_S),
+            )
+            self.seats[player] = seat
+        return seat
+
+    def online_count(self) -> int:
+        return sum(1 for s in self.seats.values() if s.online)
+
+    def players(self) -> list[dict]:
+        counts: dict[int, int] = {}
+        for ent in self.world.entities.values():
+            counts[ent.owner] = counts.get(ent.owner, 0) + 1
+        return [s.public(counts.get(s.player, 0)) for s in self.seats.values()]
+
+    # -- commands ------------------------------------------------------------
+    def submit(self, cmd: Command, now: float) -> Reject | None:
+        """Admit a command into the queue for the next tick, or refuse it at once."""
+        seat = self.seats.get(cmd.player)
+        if seat is None:
+            return Reject(cmd.player, cmd.seq, "bad_message", "you have no seat in this match")
+        if self.ended:
+            return self._refuse(seat, cmd, ("match_ended", "the match is over", None))
+        refusal = None
+        for rule in ADMISSION_RULES:
+            refusal = rule(self, seat, cmd, now)
+            if refusal is not None:
+                break
+        if refusal is not None and refusal[0] == "stale_seq":
+            return self._refuse(seat, cmd, refusal, ack=False)  # not a new number
+        seat.seq = cmd.seq
+        if refusal is not None:
+            return self._refuse(seat, cmd, refusal)
+        self.queue.append(cmd)
+        return None
+
+    def _refuse(self, seat: Seat, cmd: Command, refusal: tuple, ack: bool = True) -> Reject:
+        code, message, retry_ms = refusal
+        seat.rejected += 1
+        if ack:
+            self._ack(seat, cmd.seq)
+        self.events.append(Event(self.world.tick, "reject", seat.player, {"seq": cmd.seq, "op": cmd.op, "code": code}))
+        return Reject(cmd.player, cmd.seq, code, message, retry_ms)
+
+    def _ack(self, seat: Seat, seq: int) -> None:
+        if seq > seat.ack:
+            seat.ack = seq
+            self._acks_changed.add(seat.player)
+
+    # -- the tick ------------------------------------------------------------
+    def tick(self, now: float) -> TickResult:
+        """Apply queued commands through the tick rules, then step the world once."""
+        queue, self.queue = self.queue, []
+        rejects = []
+        for cmd in queue:
+            seat = self.seats[cmd.player]
+            refusal = None
+            for rule in TICK_RULES:
+                refusal = rule(self, seat, cmd, now)
+                if refusal is not None:
+                    break
+            if refusal is not None:
+                rejects.append(self._refuse(seat, cmd, refusal))
+                continue
+            self._apply(seat, cmd)
+            self._ack(seat, cmd.seq)
+        self.world.step()
+        acks = {p: self.seats[p].ack for p in self._acks_changed}
+        self._acks_changed = set()
+        return TickResult(self.world.tick, self.world.take_changes(), acks, rejects)
+
+    def _apply(self, seat: Seat, cmd: Command) -> None:
+        world = self.world
+        tick = world.tick + 1  # the tick this command belongs to
+        if cmd.op == "spawn":
+            ent = world.spawn(seat.player, cmd.point[0], cmd.point[1], cmd.cid)
+            seat.spawned += 1
+            self.events.append(Event(tick, "spawn", seat.player, {"id": ent.id, "at": [ent.x, ent.z]}))
+        elif cmd.op == "move":
+            for ent_id in cmd.ids:
+                world.retarget(world.entities[ent_id], cmd.point[0], cmd.point[1])
+            seat.moves += 1
+        elif cmd.op == "nudge":
+            dx, dz = cmd.point
+            norm = math.sqrt(dx * dx + dz * dz)
+            ux, uz = dx / norm * limits.NUDGE_DISTANCE, dz / norm * limits.NUDGE_DISTANCE
+            for ent_id in cmd.ids:
+                ent = world.entities[ent_id]
+                world.retarget(ent, ent.x + ux, ent.z + uz)
+            seat.moves += 1
+        elif cmd.op == "delete":
+            for ent_id in cmd.ids:
+                world.remove(ent_id)
+            seat.deleted += len(cmd.ids)
+            self.events.append(Event(tick, "delete", seat.player, {"ids": list(cmd.ids)}))
+
+    def take_events(self) -> list[Event]:
+        events, self.events = self.events, []
+        return events
+
+    # -- checkpoints ---------------------------------------------------------
+    def checkpoint(self) -> dict:
+        """Everything another worker needs to adopt the match (JSON-safe)."""
+        w = self.world
+        return {
+            "tick": w.tick,
+            "next_id": w.next_id,
+            "ents": [[e.id, e.owner, e.x, e.z, e.tx, e.tz] for e in w.entities.values()],
+            "seats": {str(s.player): [s.nickname, s.color, s.seq, s.ack] for s in self.seats.values()},
+        }
+
+    def restore(self, data: dict, now: float) -> None:
+        """Load a checkpoint into this (fresh) state."""
+        from .world import Entity
+
+        w = self.world
+        w.tick = int(data["tick"])
+        w.next_id = int(data["next_id"])
+        w.entities = {int(r[0]): Entity(int(r[0]), int(r[1]), *map(float, r[2:6])) for r in data["ents"]}
+        for pid, (nickname, color, seq, ack) in data["seats"].items():
+            seat = self.seat(int(pid), nickname, color, now)
+            seat.seq, seat.ack = int(seq), int(ack)
