@@ -1,0 +1,104 @@
+"""Test personas and a small client over WebsocketCommunicator (real layer, real arbiter)."""
+
+from __future__ import annotations
+
+import json
+
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.backends.db import SessionStore
+
+from lobby.models import Match, Player
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+@database_sync_to_async
+def make_player(nickname: str) -> tuple[Player, str]:
+    player = Player.objects.create(nickname=nickname)
+    session = SessionStore()
+    session["player_id"] = player.pk
+    session.create()
+    return player, session.session_key
+
+
+@database_sync_to_async
+def make_match(creator: Player | None = None, **fields) -> Match:
+    fields.setdefault("name", "test arena")
+    fields.setdefault("tick_rate", 20)
+    return Match.objects.create(creator=creator, **fields)
+
+
+class Client:
+    """One socket: sends numbered commands, reads frames, remembers the world it saw."""
+
+    def __init__(self, match: Match, session_key: str | None = None, query: str = "", origin=ORIGIN):
+        from cubearena.asgi import application
+
+        headers = [origin] if origin else []
+        if session_key:
+            headers.append((b"cookie", f"sessionid={session_key}".encode()))
+        path = f"/ws/match/{match.id}/" + (f"?{query}" if query else "")
+        self.ws = WebsocketCommunicator(application, path, headers=headers)
+        self.seq = 0
+        self.tick = 0
+        self.ents: dict[int, dict] = {}
+        self.acks: dict[str, int] = {}
+        self.inbox: list[dict] = []
+        self.welcome: dict | None = None
+
+    async def connect(self, expect_welcome: bool = True) -> dict | None:
+        connected, _ = await self.ws.connect(timeout=5)
+        assert connected
+        if expect_welcome:
+            self.welcome = await self.next("welcome")
+            self._apply_snap(self.welcome["snap"])
+            self.seq = self.welcome["ack"] or 0
+        return self.welcome
+
+    async def recv(self, timeout: float = 3) -> dict:
+        raw = await self.ws.receive_from(timeout=timeout)
+        msg = json.loads(raw)
+        if msg["type"] == "snap":
+            self._apply_snap(msg)
+        return msg
+
+    async def next(self, kind: str, timeout: float = 3, where=lambda m: True) -> dict:
+        """The next message of a type (others are kept in `inbox`)."""
+        while True:
+            msg = await self.recv(timeout)
+            if msg["type"] == kind and where(msg):
+                return msg
+            self.inbox.append(msg)
+
+    def _apply_snap(self, snap: dict) -> None:
+        if snap["full"]:
+            self.ents = {}
+        for e in snap["ents"]:
+            self.ents[e["id"]] = e
+        for gone in snap["gone"]:
+            self.ents.pop(gone, None)
+        self.acks.update(snap["acks"])
+        self.tick = snap["tick"]
+
+    async def send(self, msg: dict | str) -> None:
+        await self.ws.send_to(text_data=msg if isinstance(msg, str) else json.dumps(msg))
+
+    async def cmd(self, op: str, **fields) -> int:
+        self.seq += 1
+        await self.send({"type": "cmd", "seq": self.seq, "tick": self.tick, "op": op, **fields})
+        return self.seq
+
+    async def until_acked(self, seq: int, player: int, timeout: float = 3) -> None:
+        await self.next("snap", timeout, where=lambda m: m["acks"].get(str(player), 0) >= seq)
+
+    async def closed(self, timeout: float = 3) -> int:
+        """Read until the server closes the socket; its close code."""
+        while True:
+            out = await self.ws.receive_output(timeout=timeout)
+            if out["type"] == "websocket.close":
+                return out.get("code")
+            self.inbox.append(out)
+
+    async def close(self) -> None:
+        await self.ws.disconnect()
