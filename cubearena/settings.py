@@ -95,7 +95,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 times out socket reads after 5 s, exactly channels-redis'
+                # 5 s BZPOPMIN: an idle receive would then raise and kill its consumer.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 # channels-redis drops messages to a full channel: ticks and snaps must not be.
                 "capacity": 5000,
                 "expiry": 60,
@@ -122,6 +124,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 CSRF_FAILURE_VIEW = "lobby.api.csrf_failure"
+TEST_RUNNER = "cubearena.test_runner.PytestRunner"
 LOGIN_URL = "lobby:login"
 LOGIN_REDIRECT_URL = "lobby:index"
 LOGOUT_REDIRECT_URL = "lobby:index"

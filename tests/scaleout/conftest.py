@@ -1,0 +1,74 @@
+"""The scale-out set-up for real: channels-redis, PostgreSQL, and arbiters in `runworker` processes."""
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_collection_modifyitems(config, items):
+    if not settings.REDIS_URL or "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        skip = pytest.mark.skip(reason="needs REDIS_URL and a PostgreSQL DATABASE_URL (manage.py test sets them)")
+        for item in items:
+            item.add_marker(skip)
+
+
+async def wait_for_arbiter(timeout: float = 20) -> str:
+    """Ping the `arbiter` named channel until a worker answers; its channel name."""
+    from channels_redis.core import RedisChannelLayer
+
+    # A layer of its own: a receive cancelled by the timeout can leave channels-redis'
+    # connection unusable, and the test's own sockets must not inherit that.
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        layer = RedisChannelLayer(**settings.CHANNEL_LAYERS["default"]["CONFIG"])
+        reply = await layer.new_channel()
+        await layer.send("arbiter", {"type": "arbiter.ping", "reply": reply})
+        try:
+            pong = await asyncio.wait_for(layer.receive(reply), 1.0)
+            return pong["arbiter"]
+        except asyncio.TimeoutError:
+            continue
+    raise AssertionError("no runworker arbiter answered")
+
+
+@pytest.fixture
+def runworker(transactional_db):
+    """Start `manage.py runworker arbiter` on the test database; stop it afterwards."""
+    db = settings.DATABASES["default"]
+    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{connection.settings_dict['NAME']}"
+    procs = []
+
+    def start():
+        env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen([sys.executable, "manage.py", "runworker", "arbiter"], cwd=ROOT, env=env)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(autouse=True)
+def flush_redis():
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    keys = list(client.scan_iter(f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    yield
