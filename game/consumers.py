@@ -55,11 +55,9 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.noted = SlidingWindow(limits.PINGS_PER_S)  # bad frames recorded per second
         self.watchdog: asyncio.Task | None = None
         await self.accept()  # refusals are accept + close with a code (PROTOCOL.md)
-        session = self.scope.get("session")
-        player_id = session.get("player_id") if session is not None else None
         code = query.get("code", [None])[0]
         try:
-            self.grant = await records.admit_socket(self.match_id, player_id, self.spectator, code)
+            self.grant = await records.admit_socket(self.match_id, self.scope.get("session"), self.spectator, code)
         except records.SocketRefusal as refusal:
             await self.close(code=refusal.code, reason=refusal.reason)
             return

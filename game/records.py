@@ -46,8 +46,9 @@ def _live_owner(match: Match) -> str:
 
 
 @database_sync_to_async
-def admit_socket(match_id: str, player_id: int | None, spectator: bool, code: str | None) -> SocketGrant:
+def admit_socket(match_id: str, session, spectator: bool, code: str | None) -> SocketGrant:
     """Check the match and take a seat for a player socket (spectators take none)."""
+    player_id = session.get("player_id") if session is not None else None  # loads the session
     try:
         match = Match.objects.get(pk=match_id)
     except (Match.DoesNotExist, ValueError):
