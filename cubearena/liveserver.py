@@ -1,0 +1,82 @@
+"""Start a real CubeArena server (Daphne) in a subprocess on a free loopback port.
+
+Browser tests and benchmarks use it; it migrates its own SQLite file unless the caller's
+environment names another database.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """`with LiveServer() as server:` ... `server.url` ... (stopped on exit)."""
+
+    def __init__(self, env: dict[str, str] | None = None, port: int | None = None, log_path: Path | None = None):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._tmp = tempfile.TemporaryDirectory(prefix="cubearena-live-")
+        inherited = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # embedded unless asked
+        self.env = {
+            **inherited,
+            "DATABASE_URL": f"sqlite:///{self._tmp.name}/db.sqlite3",
+            "PYTHONUNBUFFERED": "1",
+            "DJANGO_SETTINGS_MODULE": "cubearena.settings",
+            **(env or {}),
+        }
+        self.log_path = log_path or Path(self._tmp.name) / "server.log"
+        self.proc: subprocess.Popen | None = None
+
+    def manage(self, *args: str) -> None:
+        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def start(self) -> LiveServer:
+        self.manage("migrate", "--noinput")
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "cubearena.asgi:application"],
+            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited early; see {self.log_path}")
+            try:
+                urllib.request.urlopen(self.url + "/api/csrf", timeout=1)
+                return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"server did not answer within 30 s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if getattr(self, "_log", None):
+            self._log.close()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,88 @@
+"""A headless CubeArena client over the public HTTP API and WebSocket protocol.
+
+Used by the load bots and the benchmarks; it speaks PROTOCOL.md like any third-party
+client would (CSRF cookie, guest session, Origin header, numbered commands).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import urlsplit
+
+import httpx
+import msgpack
+import websockets
+
+
+class ApiError(RuntimeError):
+    """The server answered an API call with an error object."""
+
+
+class Account:
+    """A guest player's HTTP session: cookies and CSRF token."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url.rstrip("/")
+        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=10)
+        self.player: int | None = None
+
+    async def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+        if "csrftoken" not in self.http.cookies:
+            await self.http.get("/api/csrf")
+        headers = {"X-CSRFToken": self.http.cookies.get("csrftoken", ""), "Origin": self.base_url}
+        resp = await self.http.request(method, path, json=body, headers=headers)
+        data = resp.json() if resp.content else {}
+        if resp.status_code >= 400:
+            raise ApiError(f"{method} {path}: {resp.status_code} {data}")
+        return data
+
+    async def guest(self, nickname: str) -> int:
+        data = await self._call("POST", "/api/guest", {"nickname": nickname})
+        await self.http.get("/api/csrf")  # a login rotates the token: read it again
+        self.player = data["player"]
+        return self.player
+
+    async def create_match(self, name: str, max_players: int = 8, tick_rate: int = 10, private: bool = False) -> dict:
+        return await self._call("POST", "/api/matches", {"name": name, "max_players": max_players,
+                                                         "tick_rate": tick_rate, "private": private})
+
+    async def open_socket(self, match: dict, enc: str = "json", role: str | None = None, **ws_kwargs) -> "Socket":
+        parts = urlsplit(self.base_url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        query = [f"enc={enc}"] + ([f"role={role}"] if role else [])
+        uri = f"{scheme}://{parts.netloc}{match['ws']}?{'&'.join(query)}"
+        cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+        ws = await websockets.connect(uri, origin=self.base_url, additional_headers={"Cookie": cookie},
+                                      max_size=2**24, **ws_kwargs)
+        return Socket(ws, binary=enc == "msgpack")
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+class Socket:
+    """One match socket: numbered commands out, decoded messages in."""
+
+    def __init__(self, ws, binary: bool):
+        self.ws, self.binary = ws, binary
+        self.seq = 0
+        self.tick = 0
+
+    def decode(self, frame: str | bytes) -> dict:
+        return msgpack.unpackb(frame) if isinstance(frame, bytes) else json.loads(frame)
+
+    async def recv(self) -> dict:
+        return self.decode(await self.ws.recv())
+
+    async def send(self, msg: dict) -> None:
+        await self.ws.send(msgpack.packb(msg) if self.binary else json.dumps(msg))
+
+    async def cmd(self, op: str, **fields) -> tuple[int, float]:
+        """Send a command; its seq and the monotonic time it left."""
+        self.seq += 1
+        await self.send({"type": "cmd", "seq": self.seq, "tick": self.tick, "op": op, **fields})
+        return self.seq, time.monotonic()
+
+    async def close(self) -> None:
+        await self.ws.close()
