@@ -27,7 +27,8 @@ def free_port() -> int:
 class LiveServer:
     """`with LiveServer() as server:` ... `server.url` ... (stopped on exit)."""
 
-    def __init__(self, env: dict[str, str] | None = None, port: int | None = None, log_path: Path | None = None):
+    def __init__(self, env: dict[str, str] | None = None, port: int | None = None, log_path: Path | None = None,
+                 collectstatic: bool = False):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._tmp = tempfile.TemporaryDirectory(prefix="cubearena-live-")
@@ -39,6 +40,9 @@ class LiveServer:
             "DJANGO_SETTINGS_MODULE": "cubearena.settings",
             **(env or {}),
         }
+        self.collectstatic = collectstatic
+        if collectstatic:
+            self.env["STATIC_ROOT"] = f"{self._tmp.name}/static"
         self.log_path = log_path or Path(self._tmp.name) / "server.log"
         self.proc: subprocess.Popen | None = None
 
@@ -48,6 +52,8 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         self.manage("migrate", "--noinput")
+        if self.collectstatic:
+            self.manage("collectstatic", "--noinput", "-v", "0")
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "cubearena.asgi:application"],
