@@ -8,6 +8,7 @@ the arbiter passes the time in.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 from game import limits
@@ -15,7 +16,7 @@ from game import limits
 from .commands import Command, Event, Reject
 from .rates import SlidingWindow, TokenBucket
 from .rules import ADMISSION_RULES, TICK_RULES
-from .world import Changes, World
+from .world import Changes, World, step_entity
 
 
 @dataclass(slots=True)
@@ -32,6 +33,8 @@ class Seat:
     deleted: int = 0
     moves: int = 0
     rejected: int = 0
+    applied_tick: int = 0  # the tick its last move or nudge was applied as of
+    lag_clamped: int = 0  # tick claims outside the lag-compensation window
 
     def public(self, cubes: int) -> dict:
         return {
@@ -62,6 +65,10 @@ class MatchState:
         self.events: list[Event] = []
         self._acks_changed: set[int] = set()
         self.ended = False
+        # Lag compensation: entity positions at the end of each of the last W ticks.
+        self.window = math.floor(limits.LAG_WINDOW_S * world.tick_rate)
+        self.history: deque[tuple[int, dict[int, tuple[float, float]]]] = deque(maxlen=self.window + 1)
+        self.accepted: list[tuple] = []  # (player, seq, op, ids, claimed, applied, tick) for the auditor
 
     # -- seats -------------------------------------------------------------
     def seat(self, player: int, nickname: str, color: str, now: float) -> Seat:
@@ -139,6 +146,8 @@ class MatchState:
             self._apply(seat, cmd)
             self._ack(seat, cmd.seq)
         self.world.step()
+        if self.window:
+            self.history.append((self.world.tick, {e.id: (e.x, e.z) for e in self.world.entities.values()}))
         acks = {p: self.seats[p].ack for p in self._acks_changed}
         self._acks_changed = set()
         return TickResult(self.world.tick, self.world.take_changes(), acks, rejects)
@@ -150,23 +159,49 @@ class MatchState:
             ent = world.spawn(seat.player, cmd.point[0], cmd.point[1], cmd.cid)
             seat.spawned += 1
             self.events.append(Event(tick, "spawn", seat.player, {"id": ent.id, "at": [ent.x, ent.z]}))
-        elif cmd.op == "move":
-            for ent_id in cmd.ids:
-                world.retarget(world.entities[ent_id], cmd.point[0], cmd.point[1])
-            seat.moves += 1
-        elif cmd.op == "nudge":
-            dx, dz = cmd.point
-            norm = math.sqrt(dx * dx + dz * dz)
-            ux, uz = dx / norm * limits.NUDGE_DISTANCE, dz / norm * limits.NUDGE_DISTANCE
-            for ent_id in cmd.ids:
-                ent = world.entities[ent_id]
-                world.retarget(ent, ent.x + ux, ent.z + uz)
+        elif cmd.op in ("move", "nudge"):
+            self._steer(seat, cmd)
             seat.moves += 1
         elif cmd.op == "delete":
             for ent_id in cmd.ids:
                 world.remove(ent_id)
             seat.deleted += len(cmd.ids)
             self.events.append(Event(tick, "delete", seat.player, {"ids": list(cmd.ids)}))
+
+    def applied_as_of(self, seat: Seat, claimed: int) -> int:
+        """The tick a move or nudge takes effect as of (PROTOCOL.md lag compensation)."""
+        now = self.world.tick
+        oldest = max(now - self.window, seat.applied_tick, self.history[0][0] if self.history else now)
+        if claimed > now or claimed < max(now - self.window, seat.applied_tick):
+            seat.lag_clamped += 1  # a future tick, or further back than allowed
+        return min(now, max(claimed, oldest))
+
+    def _steer(self, seat: Seat, cmd: Command) -> None:
+        """Retarget cubes as of the applied tick, then fast-forward them to now."""
+        world = self.world
+        applied = self.applied_as_of(seat, cmd.tick)
+        seat.applied_tick = applied
+        past = None
+        if applied < world.tick:
+            past = next(positions for tick, positions in self.history if tick == applied)
+        elapsed = world.tick - applied
+        if cmd.op == "nudge":
+            dx, dz = cmd.point
+            norm = math.sqrt(dx * dx + dz * dz)
+            ux, uz = dx / norm * limits.NUDGE_DISTANCE, dz / norm * limits.NUDGE_DISTANCE
+        for ent_id in cmd.ids:
+            ent = world.entities[ent_id]
+            then = past.get(ent_id) if past is not None else None
+            if then is not None:
+                ent.x, ent.z = then
+            if cmd.op == "nudge":
+                world.retarget(ent, ent.x + ux, ent.z + uz)
+            else:
+                world.retarget(ent, cmd.point[0], cmd.point[1])
+            if then is not None:
+                for _ in range(elapsed):
+                    step_entity(ent, world.step_len)
+        self.accepted.append((seat.player, cmd.seq, cmd.op, cmd.ids, cmd.tick, applied, world.tick))
 
     def take_events(self) -> list[Event]:
         events, self.events = self.events, []
