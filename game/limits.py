@@ -34,3 +34,15 @@ WELCOME_TIMEOUT_S = 5.0  # a socket waiting this long for its welcome asks again
 
 # Accounts
 NICKNAME_MAX_LEN = 24
+
+# Second tier (the auditor), off the tick path
+AUDIT_EVERY_S = 1.0  # the arbiter sends a batch this often
+AUDIT_WATCH_MAX = 256  # cubes whose every position goes into one batch
+AUDIT_STEP_SLACK = 0.01  # quantisation may add up to this per tick to a step's length
+AUDIT_LAG_SLACK_TICKS = 2  # claims may reach this far beyond half the round trip
+AUDIT_LAG_CLAIMS_TO_WARN = 3  # unexplained backdated claims in one batch before a warning
+AUDIT_FLOOD_SHARE = 0.9  # a second spent at this share of the command rate or more
+AUDIT_STRIKES_TO_KICK = 3  # warnings in one match before the auditor kicks
+PROBE_EVERY_S = 2.0  # the server pings each player this often to measure its round trip
+ABUSE_FRAMES = 100  # refused frames within ABUSE_WINDOW_S before a socket is closed 4429
+ABUSE_WINDOW_S = 10.0

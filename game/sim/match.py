@@ -35,6 +35,9 @@ class Seat:
     rejected: int = 0
     applied_tick: int = 0  # the tick its last move or nudge was applied as of
     lag_clamped: int = 0  # tick claims outside the lag-compensation window
+    strikes: int = 0  # warnings from the auditor
+    kicked: bool = False
+    rtt_ms: deque = field(default_factory=lambda: deque(maxlen=10))  # measured by server pings
 
     def public(self, cubes: int) -> dict:
         return {
@@ -68,7 +71,13 @@ class MatchState:
         # Lag compensation: entity positions at the end of each of the last W ticks.
         self.window = math.floor(limits.LAG_WINDOW_S * world.tick_rate)
         self.history: deque[tuple[int, dict[int, tuple[float, float]]]] = deque(maxlen=self.window + 1)
-        self.accepted: list[tuple] = []  # (player, seq, op, ids, claimed, applied, tick) for the auditor
+        # The auditor's evidence since the last batch (see game/sim/audit.py).
+        self.accepted: list[tuple] = []  # (player, seq, op, ids, claimed, applied, tick)
+        self.trails: dict[int, list[list[float]]] = {}  # watched cube -> [[tick, x, z], ...]
+        self.placed: list[tuple[int, int]] = []  # (id, tick) of authoritative placements
+        self.refused: dict[int, int] = {}
+        self.born: dict[int, int] = {}
+        self.audit_from = world.tick
 
     # -- seats -------------------------------------------------------------
     def seat(self, player: int, nickname: str, color: str, now: float) -> Seat:
@@ -118,6 +127,7 @@ class MatchState:
     def _refuse(self, seat: Seat, cmd: Command, refusal: tuple, ack: bool = True) -> Reject:
         code, message, retry_ms = refusal
         seat.rejected += 1
+        self.refused[seat.player] = self.refused.get(seat.player, 0) + 1
         if ack:
             self._ack(seat, cmd.seq)
         self.events.append(Event(self.world.tick, "reject", seat.player, {"seq": cmd.seq, "op": cmd.op, "code": code}))
@@ -148,6 +158,7 @@ class MatchState:
         self.world.step()
         if self.window:
             self.history.append((self.world.tick, {e.id: (e.x, e.z) for e in self.world.entities.values()}))
+        self._record_trails()
         acks = {p: self.seats[p].ack for p in self._acks_changed}
         self._acks_changed = set()
         return TickResult(self.world.tick, self.world.take_changes(), acks, rejects)
@@ -157,6 +168,7 @@ class MatchState:
         tick = world.tick + 1  # the tick this command belongs to
         if cmd.op == "spawn":
             ent = world.spawn(seat.player, cmd.point[0], cmd.point[1], cmd.cid)
+            self.born[ent.id] = tick
             seat.spawned += 1
             self.events.append(Event(tick, "spawn", seat.player, {"id": ent.id, "at": [ent.x, ent.z]}))
         elif cmd.op in ("move", "nudge"):
@@ -165,6 +177,7 @@ class MatchState:
         elif cmd.op == "delete":
             for ent_id in cmd.ids:
                 world.remove(ent_id)
+                self.born.pop(ent_id, None)
             seat.deleted += len(cmd.ids)
             self.events.append(Event(tick, "delete", seat.player, {"ids": list(cmd.ids)}))
 
@@ -191,6 +204,7 @@ class MatchState:
             ux, uz = dx / norm * limits.NUDGE_DISTANCE, dz / norm * limits.NUDGE_DISTANCE
         for ent_id in cmd.ids:
             ent = world.entities[ent_id]
+            self._watch(ent)
             then = past.get(ent_id) if past is not None else None
             if then is not None:
                 ent.x, ent.z = then
@@ -202,6 +216,54 @@ class MatchState:
                 for _ in range(elapsed):
                     step_entity(ent, world.step_len)
         self.accepted.append((seat.player, cmd.seq, cmd.op, cmd.ids, cmd.tick, applied, world.tick))
+
+    # -- evidence for the auditor -------------------------------------------------
+    def _watch(self, ent) -> None:
+        if ent.id not in self.trails and len(self.trails) < limits.AUDIT_WATCH_MAX:
+            self.trails[ent.id] = [[self.world.tick, ent.x, ent.z]]  # where it stood before the command
+
+    def _record_trails(self) -> None:
+        entities, tick = self.world.entities, self.world.tick
+        for ent_id, trail in self.trails.items():
+            ent = entities.get(ent_id)
+            if ent is not None:
+                trail.append([tick, ent.x, ent.z])
+
+    def place(self, ent_id: int, x: float, z: float) -> bool:
+        """An authoritative placement (a correction); False if the cube is gone."""
+        ent = self.world.entities.get(ent_id)
+        if ent is None:
+            return False
+        self.world.place(ent, x, z)
+        self.placed.append((ent_id, self.world.tick + 1))
+        return True
+
+    def remove(self, ent_id: int) -> bool:
+        self.born.pop(ent_id, None)
+        return self.world.remove(ent_id) is not None
+
+    def audit_batch(self) -> dict:
+        """A second's evidence, as plain data for the auditor; starts the next window."""
+        referenced = {i for c in self.accepted for i in c[3]}
+        batch = {
+            "tick_rate": self.world.tick_rate,
+            "speed": self.world.speed,
+            "from": self.audit_from,
+            "to": self.world.tick,
+            "commands": [list(c) for c in self.accepted],
+            "trails": {str(i): t for i, t in self.trails.items()},
+            "owners": {str(i): self.world.entities[i].owner for i in self.trails if i in self.world.entities},
+            "placed": [list(p) for p in self.placed],
+            "born": {str(i): self.born[i] for i in referenced if i in self.born},
+            "refused": {str(p): n for p, n in self.refused.items()},
+            "rtt": {str(s.player): list(s.rtt_ms) for s in self.seats.values() if s.rtt_ms},
+            "strikes": {str(s.player): s.strikes for s in self.seats.values() if s.strikes},
+        }
+        self.accepted, self.placed, self.refused = [], [], {}
+        # Cubes commanded in this window are watched through the next one too, from where they are.
+        self.trails = {i: [t[-1]] for i, t in self.trails.items() if i in referenced and i in self.world.entities}
+        self.audit_from = self.world.tick
+        return batch
 
     def take_events(self) -> list[Event]:
         events, self.events = self.events, []

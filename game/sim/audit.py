@@ -1,0 +1,119 @@
+"""The slow rules: reviews of a second's worth of play, run by the auditor off the tick path.
+
+A batch is plain data (it crosses the channel layer). Each rule reads it and returns
+verdicts: a correction (the arbiter puts a cube back), a warning, or a kick. Every verdict
+carries its evidence, which the arbiter records as a MatchEvent.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Callable
+
+from game import limits
+
+Verdict = dict  # {"kind", "rule", "player", "ids", "to"?, "evidence"}
+
+
+def _verdict(kind: str, rule: str, player: int | None, evidence: dict, ids=(), to=None) -> Verdict:
+    v = {"kind": kind, "rule": rule, "player": player, "ids": list(ids), "evidence": evidence}
+    if to is not None:
+        v["to"] = list(to)
+    return v
+
+
+def _owners(batch: dict) -> dict[int, int]:
+    return {int(k): v for k, v in batch.get("owners", {}).items()}
+
+
+def speed_cap(batch: dict) -> list[Verdict]:
+    """A cube that covered more ground between two ticks than its speed allows, unless a
+    backdated command or an authoritative placement explains the jump: put it back."""
+    step = batch["speed"] / batch["tick_rate"]
+    extra: dict[tuple[int, int], float] = {}
+    for player, seq, op, ids, claimed, applied, tick, *_ in batch["commands"]:
+        if op in ("move", "nudge") and applied < tick:
+            for i in ids:  # the fast-forward may shift the cube by up to 2 steps per backdated tick
+                extra[(i, tick + 1)] = extra.get((i, tick + 1), 0) + 2 * step * (tick - applied)
+    placed = {(i, t) for i, t in batch.get("placed", [])}
+    owners = _owners(batch)
+    verdicts = []
+    for key, trail in batch["trails"].items():
+        ent = int(key)
+        for (t1, x1, z1), (t2, x2, z2) in zip(trail, trail[1:]):
+            if (ent, t2) in placed:
+                continue
+            allowed = (step + limits.AUDIT_STEP_SLACK) * (t2 - t1) + extra.get((ent, t2), 0)
+            moved = math.hypot(x2 - x1, z2 - z1)
+            if moved > allowed:
+                verdicts.append(_verdict("correction", "speed_cap", owners.get(ent), {
+                    "tick": t2, "from": [x1, z1], "to": [x2, z2], "moved": round(moved, 3), "allowed": round(allowed, 3)},
+                    ids=[ent], to=(x1, z1)))
+                break
+    return verdicts
+
+
+def lag_claims(batch: dict) -> list[Verdict]:
+    """Moves claiming ticks further back than half the player's measured round trip explains."""
+    tick_ms = 1000 / batch["tick_rate"]
+    by_player: dict[int, list[tuple[int, int]]] = {}
+    for player, seq, op, ids, claimed, applied, tick, *_ in batch["commands"]:
+        if op in ("move", "nudge"):
+            by_player.setdefault(player, []).append((seq, tick - claimed))
+    verdicts = []
+    for player, claims in by_player.items():
+        samples = batch["rtt"].get(str(player)) or []
+        if not samples:
+            continue  # no round trip measured yet: nothing to compare with
+        rtt = statistics.median(samples)
+        explained = rtt / 2 / tick_ms + limits.AUDIT_LAG_SLACK_TICKS
+        unexplained = [(seq, back) for seq, back in claims if back > explained]
+        if len(unexplained) >= limits.AUDIT_LAG_CLAIMS_TO_WARN:
+            verdicts.append(_verdict("warning", "lag_claims", player, {
+                "rtt_ms": round(rtt, 1), "explained_ticks": round(explained, 2), "claims": unexplained[:10],
+                "count": len(unexplained)}))
+    return verdicts
+
+
+def flood_near_limit(batch: dict) -> list[Verdict]:
+    """A player who spent the whole batch at (nearly) the command rate limit."""
+    seconds = max(1e-3, (batch["to"] - batch["from"]) / batch["tick_rate"])
+    counts: dict[int, int] = {}
+    for player, *_ in batch["commands"]:
+        counts[player] = counts.get(player, 0) + 1
+    for player, refused in batch.get("refused", {}).items():
+        counts[int(player)] = counts.get(int(player), 0) + refused
+    threshold = limits.AUDIT_FLOOD_SHARE * limits.CMD_RATE_PER_S
+    return [
+        _verdict("warning", "flood_near_limit", player, {"per_second": round(n / seconds, 1), "threshold": threshold})
+        for player, n in counts.items()
+        if seconds >= 0.5 and n / seconds >= threshold
+    ]
+
+
+def impossible_sequence(batch: dict) -> list[Verdict]:
+    """A command claiming to be issued before the cube it names existed."""
+    born = {int(k): v for k, v in batch.get("born", {}).items()}
+    verdicts = []
+    for player, seq, op, ids, claimed, applied, tick, *_ in batch["commands"]:
+        early = [i for i in ids if i in born and claimed < born[i]]
+        if early:
+            verdicts.append(_verdict("warning", "impossible_sequence", player, {
+                "seq": seq, "claimed_tick": claimed, "born": {str(i): born[i] for i in early}}, ids=early))
+    return verdicts
+
+
+SlowRule = Callable[[dict], list[Verdict]]
+SLOW_RULES: list[SlowRule] = [speed_cap, lag_claims, flood_near_limit, impossible_sequence]
+
+
+def review(batch: dict) -> list[Verdict]:
+    """Run every slow rule; a player whose warnings reach the strike limit is kicked."""
+    verdicts = [v for rule in SLOW_RULES for v in rule(batch)]
+    strikes = {int(k): n for k, n in batch.get("strikes", {}).items()}
+    for v in [v for v in verdicts if v["kind"] == "warning"]:
+        strikes[v["player"]] = strikes.get(v["player"], 0) + 1
+        if strikes[v["player"]] == limits.AUDIT_STRIKES_TO_KICK:
+            verdicts.append(_verdict("kick", "strikes", v["player"], {"warnings": strikes[v["player"]], "last": v["rule"]}))
+    return verdicts
