@@ -1,0 +1,97 @@
+"""Admin for match records; matches, seats and events are written by the game, so inlines only show them."""
+
+from django.contrib import admin
+from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
+
+from . import limits
+from .models import Match, MatchEvent, Participation, Player
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
+SEAT_FIELDS = ["color", "joined", "online", "kicked", "spawned", "deleted", "moves", "rejected"]
+
+
+class ParticipationInline(ReadOnlyInline):
+    model = Participation
+    fields = ["player", *SEAT_FIELDS, "left"]
+
+
+class LatestEventsFormSet(BaseInlineFormSet):
+    def get_queryset(self):
+        # A long match has many thousands of events: the page shows the newest only.
+        if not hasattr(self, "_latest"):
+            self._latest = super().get_queryset().order_by("-tick", "-id")[: limits.ADMIN_EVENTS]
+        return self._latest
+
+
+class MatchEventInline(ReadOnlyInline):
+    model = MatchEvent
+    formset = LatestEventsFormSet
+    fields = ["tick", "kind", "player", "payload", "created"]
+    verbose_name_plural = f"latest events (newest {limits.ADMIN_EVENTS}; all under Match events)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("player")
+
+
+@admin.register(Match)
+class MatchAdmin(admin.ModelAdmin):
+    list_display = [
+        "name", "status", "creator", "players", "tick_rate", "created", "started", "ended", "final_entities",
+    ]
+    list_filter = ["status", "created"]
+    search_fields = ["name", "participations__player__nickname"]
+    list_select_related = ["creator"]
+    date_hierarchy = "created"
+    raw_id_fields = ["creator"]
+    readonly_fields = ["id", "created", "checkpoint"]
+    inlines = [ParticipationInline, MatchEventInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(seat_count=Count("participations", distinct=True))
+
+    @admin.display(description="players", ordering="seat_count")
+    def players(self, obj):
+        return obj.seat_count
+
+
+@admin.register(Player)
+class PlayerAdmin(admin.ModelAdmin):
+    list_display = ["nickname", "user", "created", "last_seen", "created_from"]
+    search_fields = ["nickname", "user__username"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["created", "last_seen"]
+
+
+@admin.register(Participation)
+class ParticipationAdmin(admin.ModelAdmin):
+    list_display = ["player", "match", *SEAT_FIELDS]
+    list_filter = ["online", "kicked"]
+    search_fields = ["player__nickname", "match__name"]
+    list_select_related = ["player", "match"]
+    raw_id_fields = ["player", "match"]
+
+
+@admin.register(MatchEvent)
+class MatchEventAdmin(admin.ModelAdmin):
+    list_display = ["match", "tick", "kind", "player", "created"]
+    list_filter = ["kind"]
+    search_fields = ["match__name", "player__nickname"]
+    list_select_related = ["match", "player"]
+    raw_id_fields = ["match", "player"]

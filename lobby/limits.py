@@ -1,0 +1,37 @@
+"""Lobby caps and sizes: how fast an address mints guests, how many matches a player opens.
+
+Looked up at call time (``limits.NAME``), so a test or an operator's shell can change them.
+The simulation's rates live in game/limits.py.
+"""
+
+from datetime import timedelta
+
+from cubearena.env import env_int
+
+# Guests: an address may mint this many per window (soft: two racing requests may both pass).
+# Load tests from one address raise it through the environment.
+GUESTS_PER_ADDRESS = env_int("CUBEARENA_GUESTS_PER_ADDRESS", 20, lo=1)
+GUEST_WINDOW = timedelta(hours=1)
+
+# Matches a player may have in lobby or running at once, and open per window.
+LIVE_MATCHES_PER_PLAYER = env_int("CUBEARENA_LIVE_MATCHES_PER_PLAYER", 3, lo=1)
+MATCHES_PER_PLAYER = env_int("CUBEARENA_MATCHES_PER_HOUR", 20, lo=1)
+MATCH_WINDOW = timedelta(hours=1)
+
+MATCH_NAME_MAX_LEN = 64
+MIN_PLAYERS = 2
+DEFAULT_MAX_PLAYERS = 8
+
+# JSON bodies are a few fields; anything bigger is refused before parsing.
+MAX_BODY_BYTES = 4 * 1024
+
+# The lobby list shows the newest open matches only.
+LOBBY_LIST_LIMIT = 200
+# A lobby socket re-sends the list at most this often, however many changes arrive.
+LOBBY_RESEND_MIN_S = 0.5
+
+# A player's last_seen is written at most this often by page views.
+LAST_SEEN_EVERY = timedelta(minutes=5)
+
+SUMMARY_EVENTS = 50
+ADMIN_EVENTS = 50

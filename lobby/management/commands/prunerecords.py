@@ -1,0 +1,48 @@
+"""Delete records nobody needs any more.
+
+1. Delete the MatchEvents older than --days of finished and abandoned matches.
+2. Delete guest Players idle (last_seen) longer than --guest-days with no seat in a running match
+   (their seats in ended matches go with them).
+3. Print what was deleted (with --dry-run, what would be).
+"""
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from lobby.models import Match, MatchEvent, Participation, Player
+
+ENDED = (Match.Status.FINISHED, Match.Status.ABANDONED)
+
+
+class Command(BaseCommand):
+    help = __doc__.splitlines()[0]
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, default=30, help="keep events younger than this (default 30)")
+        parser.add_argument(
+            "--guest-days", type=int, default=30, help="keep guests seen more recently (default 30)"
+        )
+        parser.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+
+    def handle(self, *args, days, guest_days, dry_run, **options):
+        now = timezone.now()
+        # 1. Old events of ended matches.
+        events = MatchEvent.objects.filter(match__status__in=ENDED, created__lt=now - timedelta(days=days))
+        # 2. Idle guests not seated in a running match.
+        running_seats = Participation.objects.filter(match__status=Match.Status.RUNNING).values("player_id")
+        guests = Player.objects.filter(user=None, last_seen__lt=now - timedelta(days=guest_days)).exclude(
+            pk__in=running_seats
+        )
+        with transaction.atomic():
+            if dry_run:
+                n_events, n_guests = events.count(), guests.count()
+            else:
+                n_events = events.delete()[1].get(MatchEvent._meta.label, 0)
+                n_guests = guests.delete()[1].get(Player._meta.label, 0)
+        # 3. Report.
+        verb = "would delete" if dry_run else "deleted"
+        self.stdout.write(f"{verb} {n_events} match events older than {days} days")
+        self.stdout.write(f"{verb} {n_guests} guest players idle more than {guest_days} days")

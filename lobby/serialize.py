@@ -1,0 +1,48 @@
+"""Matches as PROTOCOL.md "HTTP" shows them, for the API, the lobby socket and the lobby page."""
+
+from .models import Match, Participation
+from .services import visible_matches
+
+
+def seats(match: Match) -> int:
+    # Lists annotate `seats`; a single match counts its Participation rows.
+    value = getattr(match, "seats", None)
+    return match.participations.count() if value is None else value
+
+
+def match_dict(match: Match, viewer_id: int | None = None) -> dict:
+    data = {
+        "id": str(match.id),
+        "name": match.name,
+        "status": match.status,
+        "players": seats(match),
+        "max_players": match.max_players,
+        "tick_rate": match.tick_rate,
+        "ws": match.ws_path,
+        "arena": [match.arena_width, match.arena_depth],
+        "private": match.private,
+        "creator": match.creator_id,
+    }
+    if match.private and viewer_id is not None and viewer_id == match.creator_id:
+        data["code"] = match.join_code
+    return data
+
+
+def participant_dict(seat: Participation) -> dict:
+    return {
+        "id": seat.player_id,
+        "nickname": seat.player.nickname,
+        "color": seat.color,
+        "online": seat.online,
+    }
+
+
+def match_detail(match: Match, viewer_id: int | None = None) -> dict:
+    seats_ = list(match.participations.select_related("player"))
+    match.seats = len(seats_)
+    return {**match_dict(match, viewer_id), "participants": [participant_dict(s) for s in seats_]}
+
+
+def match_list(viewer_id: int | None) -> list[dict]:
+    """The lobby list for one viewer (their private matches included, with codes)."""
+    return [match_dict(m, viewer_id) for m in visible_matches(viewer_id)]
