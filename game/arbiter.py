@@ -98,6 +98,18 @@ class ArbiterConsumer(AsyncConsumer):
         if runtime is not None and not runtime.disposed:
             runtime.note(message["kind"], message.get("player"), message["payload"])
 
+    async def match_verdicts(self, message):
+        """The auditor's answer to a batch: corrections, warnings, kicks."""
+        runtime = RUNTIMES.get(message["match"])
+        if runtime is not None and not runtime.disposed:
+            await runtime.apply_verdicts(message["verdicts"])
+
+    async def match_rtt(self, message):
+        """A round trip the player's socket measured with a server ping."""
+        runtime = RUNTIMES.get(message["match"])
+        if runtime is not None and not runtime.disposed:
+            runtime.round_trip(message["player"], message["ms"])
+
     async def match_end(self, message):
         runtime = RUNTIMES.get(message["match"])
         if runtime is not None:

@@ -18,7 +18,17 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from game import limits, records
 from game.arbiter import ARBITER_CHANNEL
 from game.inprocess import ensure_arbiter
-from game.protocol import End, Ping, ProtocolError, Resync, command_to_wire, decode_frame, parse_message, to_command
+from game.protocol import (
+    End,
+    Ping,
+    Pong,
+    ProtocolError,
+    Resync,
+    command_to_wire,
+    decode_frame,
+    parse_message,
+    to_command,
+)
 from game.sim.rates import SlidingWindow
 from game.snapshots import encode
 
@@ -53,7 +63,10 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.pings = SlidingWindow(limits.PINGS_PER_S)
         self.resyncs = SlidingWindow(limits.RESYNCS_PER_S)
         self.noted = SlidingWindow(limits.PINGS_PER_S)  # bad frames recorded per second
+        self.abuse = SlidingWindow(limits.ABUSE_FRAMES, limits.ABUSE_WINDOW_S)
         self.watchdog: asyncio.Task | None = None
+        self.prober: asyncio.Task | None = None
+        self.probes: dict[float, float] = {}  # server ping t -> monotonic time sent
         await self.accept()  # refusals are accept + close with a code (PROTOCOL.md)
         code = query.get("code", [None])[0]
         try:
@@ -96,6 +109,8 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.welcome_tick = self.last_tick = message["tick"]
         self.welcomed = True
         await self._out(message["payload"])
+        if self.player is not None and self.prober is None:
+            self.prober = asyncio.get_running_loop().create_task(self._probe())
         early, self.early = self.early, []
         for snap in early:
             await self.game_snap(snap)
@@ -123,6 +138,10 @@ class MatchConsumer(AsyncWebsocketConsumer):
         await self._out(encode({"type": "ended", "reason": message["reason"]}, self.binary))
         await self.close(code=4410, reason="match ended")
 
+    async def game_kick(self, message):
+        self.joined = False
+        await self.close(code=message["code"], reason=message["reason"])
+
     async def game_unowned(self, message):
         """The arbiter we talked to no longer owns the match: find the owner again."""
         self.welcomed = False
@@ -137,6 +156,8 @@ class MatchConsumer(AsyncWebsocketConsumer):
             msg = parse_message(decode_frame(raw, binary=self.binary and bytes_data is not None))
             if isinstance(msg, Ping):
                 await self._ping(msg)
+            elif isinstance(msg, Pong):
+                await self._pong(msg)
             elif isinstance(msg, Resync):
                 await self._resync()
             elif isinstance(msg, End):
@@ -166,6 +187,23 @@ class MatchConsumer(AsyncWebsocketConsumer):
             raise ProtocolError("rate_limited", "at most 5 pings a second", retry_ms=wait)
         await self._out(encode({"type": "pong", "t": msg.t, "st": int(time.time() * 1000), "tick": self.last_tick}, self.binary))
 
+    async def _probe(self) -> None:
+        """Ping the player every few seconds: the auditor compares lag claims with the round trip."""
+        while True:
+            await asyncio.sleep(limits.PROBE_EVERY_S)
+            t = float(int(time.time() * 1000))
+            self.probes = {k: v for k, v in self.probes.items() if k > t - 10_000}
+            self.probes[t] = time.monotonic()
+            await self._out(encode({"type": "ping", "t": t}, self.binary))
+
+    async def _pong(self, msg: Pong) -> None:
+        sent = self.probes.pop(msg.t, None)
+        if sent is None:
+            return  # not a ping of ours (or answered twice): nothing to measure
+        ms = (time.monotonic() - sent) * 1000
+        await self.channel_layer.send(self.arbiter, {"type": "match.rtt", "match": self.match_id,
+                                                     "player": self.player, "ms": ms})
+
     async def _resync(self) -> None:
         wait = self.resyncs.take(time.monotonic())
         if wait:
@@ -182,6 +220,10 @@ class MatchConsumer(AsyncWebsocketConsumer):
 
     async def _refuse(self, err: ProtocolError) -> None:
         await self._out(encode(err.as_message(), self.binary))
+        if self.abuse.take(time.monotonic()):
+            log.warning("match %s: player %s closed for abuse (%s)", self.match_id, self.player, err.code)
+            await self.close(code=4429, reason="too many refused messages")
+            return
         if self.arbiter and self.noted.take(time.monotonic()) == 0:
             kind = "reject" if err.seq is not None else "error"
             note = {"type": "match.note", "match": self.match_id, "player": self.player,
@@ -194,8 +236,9 @@ class MatchConsumer(AsyncWebsocketConsumer):
 
     # -- closing -------------------------------------------------------------------
     async def disconnect(self, code):
-        if self.watchdog is not None:
-            self.watchdog.cancel()
+        for task in (self.watchdog, self.prober):
+            if task is not None:
+                task.cancel()
         if self.grant is None:
             return
         await self.channel_layer.group_discard(self.grant.group, self.channel_name)

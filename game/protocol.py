@@ -75,6 +75,13 @@ class Ping(Struct, forbid_unknown_fields=True):
     t: Annotated[float, Meta(ge=-1e15, le=1e15)]
 
 
+class Pong(Struct, forbid_unknown_fields=True):
+    """The answer to a server ping (an addition to PROTOCOL.md: the server measures round trips)."""
+
+    type: Literal["pong"]
+    t: Annotated[float, Meta(ge=-1e15, le=1e15)]
+
+
 class Resync(Struct, forbid_unknown_fields=True):
     type: Literal["resync"]
 
@@ -83,7 +90,7 @@ class End(Struct, forbid_unknown_fields=True):
     type: Literal["end"]
 
 
-_SIMPLE = {"ping": Ping, "resync": Resync, "end": End}
+_SIMPLE = {"ping": Ping, "pong": Pong, "resync": Resync, "end": End}
 KNOWN_TYPES = {"cmd", *_SIMPLE}
 
 

@@ -131,11 +131,18 @@ class SeatRecord:
     deleted: int
     moves: int
     rejected: int
+    kicked: bool
 
 
 @database_sync_to_async
-def flush(match_id: str, channel: str, tick: int, checkpoint: dict | None, events: list, seats: list[SeatRecord]) -> bool:
-    """Write a second's worth of events and counters, and the heartbeat; False if we lost the match."""
+def flush(match_id: str, channel: str, tick: int, checkpoint: dict | None, events: list,
+          seats: list[SeatRecord]) -> tuple[bool, list[tuple[int, dict]]]:
+    """Write a second's worth of events and counters and the heartbeat; read pending operator actions.
+
+    Returns (still ours, [(action id, verdict)]); not ours means another arbiter adopted the match.
+    """
+    from game.models import OperatorAction
+
     now = timezone.now()
     with transaction.atomic():
         still_ours = Match.objects.filter(pk=match_id, arbiter_channel=channel).update(
@@ -146,13 +153,26 @@ def flush(match_id: str, channel: str, tick: int, checkpoint: dict | None, event
                 MatchEvent(match_id=match_id, tick=e.tick, player_id=e.player, kind=e.kind, payload=e.payload) for e in events
             )
         for s in seats:
-            changes = dict(last_seq=s.last_seq, spawned=s.spawned, deleted=s.deleted, moves=s.moves, rejected=s.rejected)
+            changes = dict(last_seq=s.last_seq, spawned=s.spawned, deleted=s.deleted, moves=s.moves,
+                           rejected=s.rejected, kicked=s.kicked)
             if s.presence == "joined":
                 changes.update(online=True, left=None)
             elif s.presence == "left":
                 changes.update(online=False, left=now)
             Participation.objects.filter(match_id=match_id, player_id=s.player).update(**changes)
-    return bool(still_ours)
+    actions = []
+    if still_ours:
+        actions = [(a.pk, a.as_verdict()) for a in OperatorAction.objects.filter(match_id=match_id, applied__isnull=True)]
+    return bool(still_ours), actions
+
+
+@database_sync_to_async
+def mark_actions_applied(results: list[tuple[int, str]]) -> None:
+    from game.models import OperatorAction
+
+    now = timezone.now()
+    for pk, result in results:
+        OperatorAction.objects.filter(pk=pk, applied__isnull=True).update(applied=now, result=result[:200])
 
 
 @database_sync_to_async

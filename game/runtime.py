@@ -14,6 +14,7 @@ import uuid
 from collections import deque
 
 from game import limits, records
+from game.auditor import AUDITOR_CHANNEL
 from game.protocol import command_from_wire
 from game.sim.commands import Event
 from game.sim.match import MatchState
@@ -62,6 +63,7 @@ class MatchRuntime:
         self._tasks = [
             self.loop.create_task(self._tick_timer(), name=f"tick {self.match_id}"),
             self.loop.create_task(self._flush_timer(), name=f"flush {self.match_id}"),
+            self.loop.create_task(self._audit_timer(), name=f"audit {self.match_id}"),
         ]
         log.info("match %s: %s by %s at tick %d", self.match_id, kind, self.channel, self.state.world.tick)
 
@@ -73,6 +75,9 @@ class MatchRuntime:
             self.spectators[reply] = binary
         else:
             seat = self.state.seat(player, msg["nickname"], msg["color"], now)
+            if seat.kicked:
+                await self._send(reply, {"type": "game.kick", "code": 4430, "reason": "you were removed from this match"})
+                return
             old = self.sockets.get(player)
             if old is not None and old[0] != reply:
                 await self._send(old[0], {"type": "game.replaced"})
@@ -141,6 +146,64 @@ class MatchRuntime:
         if seat is not None:
             seat.rejected += 1
         self.state.events.append(Event(self.state.world.tick, kind, player, payload))
+
+    def round_trip(self, player: int, ms: float) -> None:
+        seat = self.state.seats.get(player)
+        if seat is not None:
+            seat.rtt_ms.append(ms)
+
+    async def apply_verdicts(self, verdicts: list[dict]) -> list[str]:
+        """Carry out the auditor's or an operator's verdicts; each is recorded with its evidence."""
+        results = []
+        tick = self.state.world.tick
+        for v in verdicts:
+            kind, player, ids = v["kind"], v.get("player"), v.get("ids", [])
+            payload = {"rule": v["rule"], "ids": ids, "evidence": v.get("evidence", {})}
+            if kind == "correction":
+                done = [i for i in ids if self.state.place(i, *v["to"])]
+                payload["to"] = v["to"]
+                await self._correction(done, f"{v['rule']}: moved back by the server")
+                results.append(f"moved {done}")
+            elif kind == "removal":
+                done = [i for i in ids if self.state.remove(i)]
+                await self._correction(done, f"{v['rule']}: removed by the server")
+                results.append(f"removed {done}")
+            elif kind == "warning":
+                seat = self.state.seats.get(player)
+                if seat is not None:
+                    seat.strikes += 1
+                results.append("warned")
+            elif kind == "kick":
+                results.append(await self.kick(player, v["rule"]))
+                continue  # kick records its own event
+            self.state.events.append(Event(tick, "correction" if kind == "removal" else kind, player, payload))
+        return results
+
+    async def kick(self, player: int | None, rule: str) -> str:
+        """Remove a player from the match for good: socket closed (4430), cubes removed, seat barred."""
+        seat = self.state.seats.get(player) if player is not None else None
+        if seat is None or seat.kicked:
+            return "no such player"
+        seat.kicked = True
+        gone = [e.id for e in self.state.world.owned_by(player)]
+        for ent_id in gone:
+            self.state.remove(ent_id)
+        self.state.events.append(Event(self.state.world.tick, "kick", player, {"rule": rule, "removed": gone}))
+        sock = self.sockets.pop(player, None)
+        if sock is not None:
+            await self._send(sock[0], {"type": "game.kick", "code": 4430, "reason": f"removed from the match ({rule})"})
+        if seat.online:
+            seat.online = False
+            self.presence[player] = "left"
+        await self._correction(gone, f"{rule}: player removed")
+        await self._broadcast_players()
+        log.warning("match %s: player %s kicked (%s)", self.match_id, player, rule)
+        return f"kicked, removed {len(gone)} cubes"
+
+    async def _correction(self, ids: list[int], reason: str) -> None:
+        if ids:
+            await self.layer.group_send(self.group, {"type": "game.message",
+                                                     "msg": {"type": "correction", "ids": ids, "reason": reason}})
 
     async def resync(self, msg: dict) -> None:
         """Send one socket a full snap of the current tick."""
@@ -213,20 +276,37 @@ class MatchRuntime:
             except Exception:
                 log.exception("match %s: flush failed; will retry", self.match_id)
 
+    async def _audit_timer(self) -> None:
+        """Send the auditor a second's evidence; its verdicts come back as `match.verdicts`."""
+        while True:
+            await asyncio.sleep(limits.AUDIT_EVERY_S)
+            batch = self.state.audit_batch()
+            if not batch["commands"] and not batch["trails"]:
+                continue
+            try:
+                await self.layer.send(AUDITOR_CHANNEL, {"type": "audit.batch", "match": self.match_id,
+                                                        "reply": self.channel, "batch": batch})
+            except Exception:  # the auditor is behind: this window goes unreviewed, play goes on
+                log.warning("match %s: audit batch dropped", self.match_id)
+
     async def flush(self) -> bool:
         """Write events, changed counters and the heartbeat with checkpoint, in one batch."""
         state = self.state
         events = state.take_events()
         seats = []
         for seat in state.seats.values():
-            counters = (seat.ack, seat.spawned, seat.deleted, seat.moves, seat.rejected)
+            counters = (seat.ack, seat.spawned, seat.deleted, seat.moves, seat.rejected, seat.kicked)
             presence = self.presence.pop(seat.player, None)
             if presence is None and self.written.get(seat.player) == counters:
                 continue
             self.written[seat.player] = counters
             seats.append(records.SeatRecord(seat.player, presence, *counters))
         checkpoint = None if self.disposed else state.checkpoint()
-        return await records.flush(self.match_id, self.channel, state.world.tick, checkpoint, events, seats)
+        ours, actions = await records.flush(self.match_id, self.channel, state.world.tick, checkpoint, events, seats)
+        if ours and actions and not self.disposed:
+            results = [(pk, "; ".join(await self.apply_verdicts([verdict]))) for pk, verdict in actions]
+            await records.mark_actions_applied(results)
+        return ours
 
     # -- sending ------------------------------------------------------------------
     def _full(self) -> Snap:

@@ -22,9 +22,12 @@ class ApiError(RuntimeError):
 class Account:
     """A guest player's HTTP session: cookies and CSRF token."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, local_address: str | None = None):
         self.base_url = base_url.rstrip("/")
-        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=10)
+        # A loopback source address of its own (127.x.y.z) lets a load run mint more guests than
+        # one address may (lobby.limits.GUESTS_PER_ADDRESS) without touching the server.
+        transport = httpx.AsyncHTTPTransport(local_address=local_address) if local_address else None
+        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=10, transport=transport)
         self.player: int | None = None
 
     async def _call(self, method: str, path: str, body: dict | None = None) -> dict:
@@ -59,6 +62,15 @@ class Account:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+
+async def open_bare_socket(base_url: str, match_id: str, player: int, enc: str = "json", **ws_kwargs) -> "Socket":
+    """A socket to benchmarks/baseline_server.py: no HTTP API, the player id in the query."""
+    parts = urlsplit(base_url)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    uri = f"{scheme}://{parts.netloc}/ws/match/{match_id}/?player={player}&enc={enc}"
+    ws = await websockets.connect(uri, origin=base_url.rstrip("/"), max_size=2**24, **ws_kwargs)
+    return Socket(ws, binary=enc == "msgpack")
 
 
 class Socket:

@@ -1,0 +1,50 @@
+"""Operator actions: a staff member's correction of a running match, applied by its arbiter.
+
+The arbiter picks pending actions up with its once-a-second flush, so an action reaches
+the match whichever process owns it (in-process or a runworker), and the row keeps who
+asked, when, and what came of it.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from lobby.models import Match, Player
+
+
+class OperatorAction(models.Model):
+    class Kind(models.TextChoices):
+        MOVE = "move", "move cubes to a point"
+        REMOVE = "remove", "remove cubes"
+        KICK = "kick", "kick a player"
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="operator_actions")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    entity_ids = models.JSONField(default=list, blank=True, help_text="cube ids, for move and remove")
+    x = models.FloatField(null=True, blank=True)
+    z = models.FloatField(null=True, blank=True)
+    player = models.ForeignKey(Player, null=True, blank=True, on_delete=models.SET_NULL, help_text="for kick")
+    reason = models.CharField(max_length=120, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    requested_by_name = models.CharField(max_length=150, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    applied = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.kind} in {self.match.name} by {self.requested_by_name or 'operator'}"
+
+    def as_verdict(self) -> dict:
+        """The action in the shape the arbiter applies verdicts in."""
+        evidence = {"by": self.requested_by_name or "operator", "action": self.pk}
+        if self.reason:
+            evidence["reason"] = self.reason
+        if self.kind == self.Kind.KICK:
+            return {"kind": "kick", "rule": "operator", "player": self.player_id, "ids": [], "evidence": evidence}
+        verdict = {"kind": "correction" if self.kind == self.Kind.MOVE else "removal", "rule": "operator",
+                   "player": None, "ids": [int(i) for i in self.entity_ids], "evidence": evidence}
+        if self.kind == self.Kind.MOVE:
+            verdict["to"] = [self.x or 0.0, self.z or 0.0]
+        return verdict
