@@ -1,6 +1,8 @@
 """Admin for match records; matches, seats and events are written by the game, so inlines only show them."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 
@@ -61,9 +63,19 @@ class MatchAdmin(admin.ModelAdmin):
     raw_id_fields = ["creator"]
     readonly_fields = ["id", "created", "checkpoint"]
     inlines = [ParticipationInline, MatchEventInline]
+    actions = ["operate"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(seat_count=Count("participations", distinct=True))
+
+    @admin.action(description="Correct a running match (move or remove cubes, kick a player)")
+    def operate(self, request, queryset):
+        """Open the operator-action form for the one running match selected."""
+        running = queryset.filter(status=Match.Status.RUNNING)
+        if running.count() != 1:
+            self.message_user(request, "Select exactly one running match.", level=messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse("admin:game_operatoraction_add") + f"?match={running.get().pk}")
 
     @admin.display(description="players", ordering="seat_count")
     def players(self, obj):
