@@ -1,0 +1,272 @@
+/**
+ * The match page: wires the session (network), the presenter (motion), the view (three.js),
+ * input and HUD together and runs the frame loop. connect() starts it all, dispose() ends it.
+ */
+
+import * as THREE from "three";
+import { LocalServer } from "./bench/local-server.js";
+import { socketUrl } from "./config.js";
+import { HUD_REFRESH_MS, SPAWN_SCATTER, BENCH_MAX_FRAMES } from "./tunables.js";
+import { closeText, connectionText, noticeText } from "./hud/messages.js";
+import { Hud } from "./hud/hud.js";
+import { idsInBox } from "./input/box-select.js";
+import { KeyboardInput } from "./input/keyboard-input.js";
+import { pickCube } from "./input/picking.js";
+import { PointerInput } from "./input/pointer-input.js";
+import { Selection } from "./input/selection.js";
+import { Presenter } from "./motion/presenter.js";
+import { Connection } from "./net/connection.js";
+import { MatchSession } from "./net/match-session.js";
+import { WorldMirror } from "./net/world-mirror.js";
+import { ArenaView } from "./scene/arena-view.js";
+import { clampPoint } from "./sim/step.js";
+
+const _centre = new THREE.Vector3();
+const _ground = new THREE.Vector3();
+const _point = [0, 0];
+const _screen = { x: 0, y: 0, visible: true };
+
+export class ArenaApp {
+  /**
+   * @param {object} config parsed page configuration (config.js)
+   * @param {object} dom {container, hud} elements
+   * @param {object} [options] `bench`: dummy cube count for the offline benchmark
+   */
+  constructor(config, dom, { bench = 0 } = {}) {
+    this.config = config;
+    this.dom = dom;
+    this.bench = bench;
+    this.frameTimes = [];
+    this.frames = 0;
+    this.connState = { state: "idle", attempt: 0 };
+    this.closed = null;
+    this.hovered = null;
+    this.raf = null;
+    this.lastFrame = null;
+    this.lastHud = 0;
+  }
+
+  connect() {
+    const cfg = this.config;
+    this.transport = this.bench
+      ? new LocalServer(this.bench, { arena: cfg.arena, speed: cfg.speed })
+      : new Connection(socketUrl(cfg.ws, window.location), { tickRate: cfg.tick_rate });
+    this.mirror = new WorldMirror();
+    this.mirror.tickRate = cfg.tick_rate;
+    this.session = new MatchSession(this.transport, { mirror: this.mirror, isCreator: cfg.is_creator });
+    this.presenter = new Presenter(this.mirror).connect();
+    this.view = new ArenaView(this.dom.container, cfg.arena[0], cfg.arena[1]).connect();
+    this.selection = new Selection();
+    this.hud = new Hud(this.dom.hud, { ...cfg, role: this.bench ? "player" : cfg.role });
+    this.pointer = new PointerInput(this.view.canvas, this.view.rig, (ray) => pickCube(ray, this.presenter.drawn.values(), this.view.cubes.size)).connect();
+    this.keyboard = new KeyboardInput().connect();
+    this.wire();
+    this.session.connect();
+    this.raf = requestAnimationFrame(this.frame);
+    return this;
+  }
+
+  dispose() {
+    if (this.raf !== null) cancelAnimationFrame(this.raf);
+    this.raf = null;
+    this.session.dispose();
+    this.presenter.dispose();
+    this.pointer.dispose();
+    this.keyboard.dispose();
+    this.view.dispose();
+    this.hud.dispose();
+  }
+
+  // -- wiring -------------------------------------------------------------------------------
+
+  wire() {
+    const { session, mirror, selection, pointer, keyboard, hud } = this;
+    session.addEventListener("state", (ev) => this.onConnection(ev.detail));
+    session.addEventListener("welcome", () => this.onWelcome());
+    session.addEventListener("players", (ev) => this.view.colors.set(ev.detail.players));
+    session.addEventListener("notice", (ev) => hud.toasts.show(noticeText(ev.detail), ev.detail.kind));
+    session.addEventListener("ended", (ev) => this.onEnded(ev.detail.reason));
+    mirror.addEventListener("tick", (ev) => {
+      if (ev.detail.removed.length) selection.prune((id) => mirror.entities.has(id));
+    });
+    mirror.addEventListener("reset", () => selection.prune((id) => mirror.isOwn(id) || (id === selection.inspected && mirror.entities.has(id))));
+    selection.addEventListener("change", () => hud.commands.setSelection(this.ownSelected().length));
+
+    pointer.addEventListener("hover", (ev) => {
+      this.hovered = ev.detail.id;
+      this.view.canvas.style.cursor = this.hovered === null ? "" : "pointer";
+    });
+    pointer.addEventListener("click", (ev) => this.onClick(ev.detail.id, ev.detail.shift));
+    pointer.addEventListener("box", (ev) => this.onBox(ev.detail.rect, ev.detail.shift));
+    pointer.addEventListener("order", (ev) => this.moveSelection(ev.detail.x, ev.detail.z));
+
+    keyboard.addEventListener("spawn", () => this.spawn());
+    keyboard.addEventListener("delete", () => this.deleteSelection());
+    keyboard.addEventListener("clear", () => selection.clear());
+    keyboard.addEventListener("select-all", () => selection.select(this.ownIds()));
+    keyboard.addEventListener("nudge", (ev) => this.nudgeSelection(ev.detail.dx, ev.detail.dz));
+
+    hud.commands.addEventListener("spawn", () => this.spawn());
+    hud.commands.addEventListener("delete", () => this.deleteSelection());
+    hud.commands.addEventListener("end", () => {
+      if (!session.end()) hud.toasts.show("The match could not be ended now.", "error");
+    });
+  }
+
+  onConnection(detail) {
+    this.connState = { ...detail, since: performance.now() };
+    this.hud.status.setConnection(detail);
+    document.body.dataset.connection = detail.state;
+    if (detail.state === "closed" && detail.code !== undefined && detail.code !== 4410 && !this.session.ended) {
+      this.closed = { code: detail.code, reason: detail.reason ?? "" };
+      this.hud.overlay.closed(closeText(detail.code, detail.reason), { reload: !!detail.replaced });
+    }
+    this.refreshCommands();
+  }
+
+  onWelcome() {
+    const m = this.mirror;
+    this.view.setArena(m.arena[0], m.arena[1]);
+    this.hud.status.setColor(m.color);
+    this.refreshCommands();
+  }
+
+  onEnded(reason) {
+    this.hud.overlay.ended(this.config.match, reason);
+    this.selection.clear();
+    this.refreshCommands();
+  }
+
+  refreshCommands() {
+    this.hud.commands.setEnabled(this.session.canCommand);
+    this.hud.commands.setSelection(this.ownSelected().length);
+  }
+
+  // -- orders -------------------------------------------------------------------------------
+
+  ownIds() {
+    const ids = [];
+    for (const ent of this.mirror.entities.values()) if (this.mirror.isOwn(ent.id)) ids.push(ent.id);
+    return ids;
+  }
+
+  ownSelected() {
+    return this.selection.list().filter((id) => this.mirror.isOwn(id));
+  }
+
+  onClick(id, shift) {
+    const sel = this.selection;
+    if (id === null) {
+      if (!shift) sel.clear();
+    } else if (this.mirror.isOwn(id)) {
+      if (shift) sel.toggle(id);
+      else sel.select([id]);
+      sel.inspect(null);
+    } else {
+      sel.inspect(id); // someone else's cube: show its owner, keep the selection
+    }
+  }
+
+  onBox(rect, shift) {
+    const rig = this.view.rig;
+    const project = (x, z, out) => rig.project(x, this.view.cubes.size / 2, z, out);
+    const ids = idsInBox(rect, this.presenter.drawn.values(), project, (d) => d.own);
+    this.selection.select(ids, shift);
+  }
+
+  /** A refusal the player should hear about before anything is sent. */
+  cannot() {
+    if (!this.session.isPlayer && this.session.welcomed) this.hud.toasts.show("Spectators cannot give orders.", "info");
+    else if (this.session.ended) this.hud.toasts.show("The match is over.", "info");
+    else if (!this.session.canCommand) this.hud.toasts.show("Not connected: the order was not sent.", "error");
+    else return false;
+    return true;
+  }
+
+  spawn() {
+    if (this.cannot()) return;
+    const c = this.view.rig.groundAtCentre(_centre);
+    const a = Math.random() * Math.PI * 2;
+    const r = Math.sqrt(Math.random()) * SPAWN_SCATTER;
+    const [x, z] = clampPoint(c.x + Math.cos(a) * r, c.z + Math.sin(a) * r, this.mirror.arena[0], this.mirror.arena[1], _point);
+    if (this.session.spawn(x, z)) this.view.spawnMarker.show(x, z, performance.now(), this.mirror.color);
+  }
+
+  moveSelection(gx, gz) {
+    const ids = this.ownSelected();
+    if (ids.length === 0) {
+      if (this.session.isPlayer) this.hud.toasts.show("Select your cubes first: click one or drag a box.", "info");
+      return;
+    }
+    if (this.cannot()) return;
+    const [x, z] = clampPoint(gx, gz, this.mirror.arena[0], this.mirror.arena[1], _point);
+    if (this.session.move(ids, x, z).length) this.view.moveMarker.show(x, z, performance.now());
+  }
+
+  nudgeSelection(dx, dz) {
+    const ids = this.ownSelected();
+    if (ids.length === 0 || !this.session.canCommand) return;
+    this.session.nudge(ids, dx, dz);
+  }
+
+  deleteSelection() {
+    const ids = this.ownSelected();
+    if (ids.length === 0) return;
+    if (this.cannot()) return;
+    this.session.delete(ids);
+  }
+
+  // -- frame ------------------------------------------------------------------------------------
+
+  frame = (t) => {
+    const start = performance.now();
+    const dt = this.lastFrame === null ? 0 : Math.min(0.25, (t - this.lastFrame) / 1000);
+    this.lastFrame = t;
+    this.presenter.update(start);
+    this.pointer.update();
+    this.view.draw(start, dt, this.presenter.drawn.values(), this.presenter.drawn.size, this.selection, this.hovered);
+    if (start - this.lastHud >= HUD_REFRESH_MS) {
+      this.lastHud = start;
+      this.refreshHud();
+    }
+    this.frames += 1;
+    if (this.bench) {
+      this.frameTimes.push(performance.now() - start);
+      if (this.frameTimes.length > BENCH_MAX_FRAMES) this.frameTimes.splice(0, this.frameTimes.length - BENCH_MAX_FRAMES);
+    }
+    this.raf = requestAnimationFrame(this.frame);
+  };
+
+  refreshHud() {
+    const { hud, mirror, session } = this;
+    hud.status.setTick(mirror.tick);
+    hud.status.setPing(this.transport.rtt);
+    const cs = this.connState;
+    if (cs.state === "waiting") hud.status.setConnection({ ...cs, retryIn: Math.max(0, cs.retryIn - (performance.now() - cs.since)) });
+    hud.players.render(session.players, mirror.countByOwner(), mirror.you);
+    const id = this.selection.inspected ?? this.hovered;
+    const d = id === null ? undefined : this.presenter.drawn.get(id);
+    if (!d) {
+      hud.inspect.show(null);
+    } else {
+      const p = session.players.find((pl) => pl.id === d.owner);
+      hud.inspect.show({ id, owner: d.owner, nickname: p?.nickname ?? `player ${d.owner}`, color: p?.color, own: d.own, x: d.x, z: d.z, pinned: id === this.selection.inspected });
+    }
+    document.body.dataset.connectionText = connectionText(this.connState);
+  }
+
+  // -- the debug hook's view ----------------------------------------------------------------------
+
+  /** The ground point under viewport pixel (x, y) as {x, z}, or null. */
+  groundAt(x, y) {
+    const rect = this.view.canvas.getBoundingClientRect();
+    return this.view.rig.groundAt(x - rect.left, y - rect.top, _ground) ? { x: _ground.x, z: _ground.z } : null;
+  }
+
+  /** Viewport pixel of world point (x, y, z): {x, y, visible}. */
+  screenOf(x, y, z) {
+    const rect = this.view.canvas.getBoundingClientRect();
+    this.view.rig.project(x, y, z, _screen);
+    return { x: rect.left + _screen.x, y: rect.top + _screen.y, visible: _screen.visible && _screen.x >= 0 && _screen.y >= 0 && _screen.x <= rect.width && _screen.y <= rect.height };
+  }
+}

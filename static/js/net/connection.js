@@ -1,0 +1,199 @@
+/**
+ * One match socket that keeps itself open: connects, parses frames, pings for the round
+ * trip, reconnects with back-off after an ordinary close, and stops for good on the final
+ * close codes. Emits `state` and `message` events; knows nothing of the world or the scene.
+ */
+
+import { PING_INTERVAL_MS, STALL_TIMEOUT_MS } from "../tunables.js";
+import { Backoff } from "./backoff.js";
+import { CLOSE_REPLACED, FINAL_CLOSES, isFinalClose, parseFrame, pingMsg } from "./protocol.js";
+import { ServerClock } from "./server-clock.js";
+
+const OPEN = 1;
+/** The code the client closes a silent socket with (a browser may use 1000 or 3000-4999). */
+export const CLOSE_STALLED = 4000;
+
+function defaultEnv() {
+  return {
+    createSocket: (url) => new WebSocket(url),
+    now: () => performance.now(),
+    wallClock: () => Date.now(),
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (id) => clearTimeout(id),
+    setInterval: (fn, ms) => setInterval(fn, ms),
+    clearInterval: (id) => clearInterval(id),
+  };
+}
+
+export class Connection extends EventTarget {
+  /**
+   * @param {string} url absolute ws:// or wss:// URL
+   * @param {object} [options] `env` replaces the browser's socket and timers (tests),
+   *   `backoff` a Backoff, `tickRate` the match's tick rate for the tick estimate.
+   */
+  constructor(url, { env = {}, backoff = new Backoff(), tickRate = 10 } = {}) {
+    super();
+    this.url = url;
+    this.env = { ...defaultEnv(), ...env };
+    this.backoff = backoff;
+    this.clock = new ServerClock(tickRate);
+    this.socket = null;
+    this.state = "idle"; // idle | connecting | open | waiting | closed
+    this.final = null; // {code, reason} once the connection will not come back
+    this.attempts = 0; // sockets opened so far
+    this.lastHeard = 0;
+    this.retryTimer = null;
+    this.pingTimer = null;
+    this.stallTimer = null;
+  }
+
+  /** Open the socket (and keep it open until dispose() or a final close). */
+  connect() {
+    if (this.final || this.socket) return this;
+    this.clearRetry();
+    this.attempts += 1;
+    const socket = this.env.createSocket(this.url);
+    this.socket = socket;
+    socket.onopen = () => this.onOpen(socket);
+    socket.onmessage = (ev) => this.onFrame(socket, ev);
+    socket.onclose = (ev) => this.onClose(socket, ev.code, ev.reason || "");
+    socket.onerror = () => {}; // a close event always follows
+    this.setState("connecting");
+    return this;
+  }
+
+  /** Close for good; no reconnect. Safe to call more than once. */
+  dispose() {
+    if (!this.final) this.final = { code: 1000, reason: "closed by the page" };
+    this.dropSocket(1000, "bye");
+    this.clearRetry();
+    this.setState("closed");
+  }
+
+  /** No reconnect after the current socket closes (the match ended). */
+  markFinal(code, reason) {
+    if (!this.final) this.final = { code, reason };
+  }
+
+  get isOpen() {
+    return this.state === "open";
+  }
+
+  /** Send one message object; false if the socket is not open. */
+  send(msg) {
+    if (!this.socket || this.socket.readyState !== OPEN) return false;
+    this.socket.send(JSON.stringify(msg));
+    return true;
+  }
+
+  /** The server tick a command issued now should carry. */
+  estimateTick() {
+    return this.clock.estimateTick(this.env.now());
+  }
+
+  get rtt() {
+    return this.clock.rtt;
+  }
+
+  // -- socket events -------------------------------------------------------------
+
+  onOpen(socket) {
+    if (socket !== this.socket) return;
+    this.lastHeard = this.env.now();
+    this.setState("open");
+    this.sendPing();
+    this.pingTimer = this.env.setInterval(() => this.sendPing(), PING_INTERVAL_MS);
+    this.stallTimer = this.env.setInterval(() => this.checkStall(), Math.min(1000, STALL_TIMEOUT_MS));
+  }
+
+  onFrame(socket, ev) {
+    if (socket !== this.socket) return;
+    const now = this.env.now();
+    this.lastHeard = now;
+    if (typeof ev.data !== "string") return; // binary frames are msgpack, not asked for
+    let msg;
+    try {
+      msg = parseFrame(ev.data);
+    } catch (error) {
+      this.dispatchEvent(new CustomEvent("bad-frame", { detail: { error } }));
+      return;
+    }
+    if (msg.type === "welcome") {
+      this.backoff.reset();
+      if (Number.isInteger(msg.tick_rate) && msg.tick_rate > 0) this.clock.setTickRate(msg.tick_rate);
+      this.clock.onSnap(msg.snap.tick, now);
+    } else if (msg.type === "snap") {
+      this.clock.onSnap(msg.tick, now);
+    } else if (msg.type === "pong") {
+      this.clock.onPong(msg, now);
+    }
+    this.dispatchEvent(new CustomEvent("message", { detail: msg }));
+  }
+
+  onClose(socket, code, reason) {
+    if (socket !== this.socket) return;
+    this.socket = null;
+    this.stopTimers();
+    this.clock.forgetPings();
+    if (isFinalClose(code) && !this.final) {
+      this.final = { code, reason: FINAL_CLOSES[code] };
+    }
+    if (this.final) {
+      this.setState("closed", { code, reason: this.final.reason, replaced: code === CLOSE_REPLACED });
+      return;
+    }
+    this.scheduleReconnect(code, reason);
+  }
+
+  // -- internals -----------------------------------------------------------------
+
+  scheduleReconnect(code, reason) {
+    const delay = this.backoff.next();
+    this.retryTimer = this.env.setTimeout(() => {
+      this.retryTimer = null;
+      this.connect();
+    }, delay);
+    this.setState("waiting", { code, reason, retryIn: delay });
+  }
+
+  sendPing() {
+    const t = this.clock.stampPing(this.env.wallClock(), this.env.now());
+    this.send(pingMsg(t));
+  }
+
+  checkStall() {
+    if (this.env.now() - this.lastHeard < STALL_TIMEOUT_MS) return;
+    // The close handshake may never finish on a dead link: let go of the socket now.
+    this.dropSocket(CLOSE_STALLED, "stalled");
+    if (!this.final) this.scheduleReconnect(CLOSE_STALLED, "no message from the server");
+  }
+
+  dropSocket(code, reason) {
+    this.stopTimers();
+    const socket = this.socket;
+    if (!socket) return;
+    this.socket = null;
+    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+    try {
+      socket.close(code, reason);
+    } catch {
+      // already closing
+    }
+  }
+
+  stopTimers() {
+    if (this.pingTimer !== null) this.env.clearInterval(this.pingTimer);
+    if (this.stallTimer !== null) this.env.clearInterval(this.stallTimer);
+    this.pingTimer = this.stallTimer = null;
+  }
+
+  clearRetry() {
+    if (this.retryTimer !== null) this.env.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  setState(state, extra = {}) {
+    this.state = state;
+    this.dispatchEvent(new CustomEvent("state", { detail: { state, attempt: this.attempts, ...extra } }));
+  }
+}

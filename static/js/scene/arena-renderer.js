@@ -1,0 +1,55 @@
+/**
+ * The WebGL renderer and the scene root: owns the canvas, follows its container's size,
+ * and draws the scene through the camera rig's camera once per frame.
+ */
+
+import * as THREE from "three";
+
+export class ArenaRenderer {
+  constructor(container) {
+    this.container = container;
+    this.renderer = new THREE.WebGLRenderer({ antialias: true, powerPreference: "high-performance" });
+    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
+    this.renderer.outputColorSpace = THREE.SRGBColorSpace;
+    this.canvas = this.renderer.domElement;
+    this.canvas.className = "arena-canvas";
+    this.canvas.tabIndex = 0;
+    this.scene = new THREE.Scene();
+    this.scene.background = new THREE.Color("#0d1117");
+    this.rig = null;
+    this.onResize = () => this.resize();
+    this.observer = null;
+  }
+
+  connect(rig) {
+    this.rig = rig;
+    this.container.appendChild(this.canvas);
+    window.addEventListener("resize", this.onResize);
+    if (typeof ResizeObserver === "function") {
+      this.observer = new ResizeObserver(this.onResize);
+      this.observer.observe(this.container);
+    }
+    this.resize();
+    return this;
+  }
+
+  dispose() {
+    window.removeEventListener("resize", this.onResize);
+    this.observer?.disconnect();
+    this.renderer.dispose();
+    this.canvas.remove();
+  }
+
+  resize() {
+    const w = Math.max(1, this.container.clientWidth);
+    const h = Math.max(1, this.container.clientHeight);
+    this.renderer.setSize(w, h, false);
+    this.canvas.style.width = "100%";
+    this.canvas.style.height = "100%";
+    this.rig?.setAspect(w / h);
+  }
+
+  render() {
+    this.renderer.render(this.scene, this.rig.camera);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Everything drawn: renderer, camera rig, ground, lights, the cube field and the order
+ * markers. draw() turns the presenter's positions and the selection into one frame.
+ * It reads state handed to it; nothing from the network reaches in here.
+ */
+
+import * as THREE from "three";
+import { HOVER_LIGHTEN, SELECTED_LIGHTEN } from "../tunables.js";
+import { ArenaRenderer } from "./arena-renderer.js";
+import { CameraRig } from "./camera-rig.js";
+import { CubeField } from "./cube-field.js";
+import { Ground } from "./ground.js";
+import { Lights } from "./lights.js";
+import { MoveMarker } from "./move-marker.js";
+import { OwnerColors } from "./owner-colors.js";
+
+const WHITE = new THREE.Color(1, 1, 1);
+const INSPECT_RING = new THREE.Color("#ffd24a");
+const SELECT_RING = new THREE.Color("#ffffff");
+const _c = new THREE.Color();
+
+export class ArenaView {
+  constructor(container, arenaWidth, arenaDepth) {
+    this.container = container;
+    this.arena = [arenaWidth, arenaDepth];
+    this.renderer = new ArenaRenderer(container);
+    this.scene = this.renderer.scene;
+    this.rig = new CameraRig(arenaWidth, arenaDepth);
+    this.lights = new Lights(this.scene);
+    this.ground = new Ground(this.scene, arenaWidth, arenaDepth);
+    this.cubes = new CubeField(this.scene);
+    this.moveMarker = new MoveMarker(this.scene, "#ffffff");
+    this.spawnMarker = new MoveMarker(this.scene, "#ffffff");
+    this.colors = new OwnerColors();
+  }
+
+  get canvas() {
+    return this.renderer.canvas;
+  }
+
+  connect() {
+    this.renderer.connect(this.rig);
+    this.rig.connect(this.canvas);
+    this.lights.connect();
+    this.ground.connect();
+    this.cubes.connect();
+    this.moveMarker.connect();
+    this.spawnMarker.connect();
+    return this;
+  }
+
+  dispose() {
+    this.spawnMarker.dispose();
+    this.moveMarker.dispose();
+    this.cubes.dispose();
+    this.ground.dispose();
+    this.lights.dispose();
+    this.rig.dispose();
+    this.renderer.dispose();
+  }
+
+  /** The welcome named another arena size than the page did: rebuild floor and limits. */
+  setArena(width, depth) {
+    if (width === this.arena[0] && depth === this.arena[1]) return;
+    this.arena = [width, depth];
+    this.ground.dispose();
+    this.ground = new Ground(this.scene, width, depth).connect();
+    this.rig.setBounds(width, depth);
+  }
+
+  /**
+   * One frame. `drawn`: iterable of {id, x, z, owner}; `selection`: Selection; `hovered`: id.
+   */
+  draw(now, dt, drawn, count, selection, hovered) {
+    this.rig.update(dt);
+    const cubes = this.cubes;
+    cubes.begin(count);
+    const inspected = selection.inspected;
+    for (const d of drawn) {
+      const selected = selection.has(d.id);
+      const lighten = d.id === hovered ? HOVER_LIGHTEN : selected ? SELECTED_LIGHTEN : 0;
+      _c.copy(this.colors.get(d.owner));
+      if (lighten) _c.lerp(WHITE, lighten);
+      cubes.cube(d.x, d.z, _c.r, _c.g, _c.b);
+      if (selected) cubes.ring(d.x, d.z, SELECT_RING.r, SELECT_RING.g, SELECT_RING.b);
+      else if (d.id === inspected) cubes.ring(d.x, d.z, INSPECT_RING.r, INSPECT_RING.g, INSPECT_RING.b);
+    }
+    cubes.end();
+    this.moveMarker.update(now);
+    this.spawnMarker.update(now);
+    this.renderer.render();
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The floor: a dark surround, the arena plate with a 1-unit grid (major lines every 10),
+ * and a low amber rim along the arena's bounds so its edge is plain at any zoom.
+ */
+
+import * as THREE from "three";
+
+const MINOR = 1;
+const MAJOR = 10;
+
+function gridGeometry(width, depth, step, skipEvery = 0) {
+  const hw = width / 2;
+  const hd = depth / 2;
+  const pts = [];
+  const nx = Math.floor(width / step);
+  const nz = Math.floor(depth / step);
+  for (let i = 0; i <= nx; i++) {
+    if (skipEvery && i % skipEvery === 0) continue;
+    const x = -hw + i * step;
+    pts.push(x, 0, -hd, x, 0, hd);
+  }
+  for (let i = 0; i <= nz; i++) {
+    if (skipEvery && i % skipEvery === 0) continue;
+    const z = -hd + i * step;
+    pts.push(-hw, 0, z, hw, 0, z);
+  }
+  const geo = new THREE.BufferGeometry();
+  geo.setAttribute("position", new THREE.Float32BufferAttribute(pts, 3));
+  return geo;
+}
+
+export class Ground {
+  constructor(scene, width, depth) {
+    this.scene = scene;
+    this.group = new THREE.Group();
+    this.group.name = "ground";
+    this.disposables = [];
+    const side = Math.max(width, depth);
+
+    const surround = this.mesh(new THREE.PlaneGeometry(side * 8, side * 8), new THREE.MeshLambertMaterial({ color: "#151a21" }));
+    surround.rotation.x = -Math.PI / 2;
+    surround.position.y = -0.02;
+
+    const plate = this.mesh(new THREE.PlaneGeometry(width, depth), new THREE.MeshLambertMaterial({ color: "#2b3440" }));
+    plate.rotation.x = -Math.PI / 2;
+
+    // Fine lines only where they do not swamp the view.
+    if (side <= 400) {
+      const minor = new THREE.LineSegments(
+        this.own(gridGeometry(width, depth, MINOR, MAJOR / MINOR)),
+        this.own(new THREE.LineBasicMaterial({ color: "#3a4654" })),
+      );
+      minor.position.y = 0.005;
+      this.group.add(minor);
+    }
+    const major = new THREE.LineSegments(
+      this.own(gridGeometry(width, depth, MAJOR)),
+      this.own(new THREE.LineBasicMaterial({ color: "#56657a" })),
+    );
+    major.position.y = 0.01;
+    this.group.add(major);
+
+    const rimMat = this.own(new THREE.MeshLambertMaterial({ color: "#e5a83d", emissive: "#5a3a08" }));
+    const t = 0.3; // rim thickness
+    const h = 0.35;
+    const rims = [
+      [width + 2 * t, t, 0, -depth / 2 - t / 2],
+      [width + 2 * t, t, 0, depth / 2 + t / 2],
+      [t, depth, -width / 2 - t / 2, 0],
+      [t, depth, width / 2 + t / 2, 0],
+    ];
+    for (const [sx, sz, x, z] of rims) {
+      const rim = this.mesh(new THREE.BoxGeometry(sx, h, sz), rimMat);
+      rim.position.set(x, h / 2, z);
+    }
+  }
+
+  own(thing) {
+    this.disposables.push(thing);
+    return thing;
+  }
+
+  mesh(geometry, material) {
+    const m = new THREE.Mesh(this.own(geometry), this.own(material));
+    this.group.add(m);
+    return m;
+  }
+
+  connect() {
+    this.scene.add(this.group);
+    return this;
+  }
+
+  dispose() {
+    this.scene.remove(this.group);
+    for (const d of new Set(this.disposables)) d.dispose();
+  }
+}
