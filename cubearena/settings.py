@@ -109,7 +109,7 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "BACKEND": "game.layers.ArenaChannelLayer",
             "CONFIG": {"capacity": 5000, "expiry": 60, "group_expiry": 86400 * 7},
         }
     }

@@ -199,7 +199,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
     async def _pong(self, msg: Pong) -> None:
         sent = self.probes.pop(msg.t, None)
         if sent is None:
-            return  # not a ping of ours (or answered twice): nothing to measure
+            raise ProtocolError("bad_message", "pong for a ping the server did not send (or answered twice)")
         ms = (time.monotonic() - sent) * 1000
         await self.channel_layer.send(self.arbiter, {"type": "match.rtt", "match": self.match_id,
                                                      "player": self.player, "ms": ms})

@@ -1,0 +1,57 @@
+"""The in-memory channel layer, made fit for a 20 Hz broadcast to hundreds of sockets.
+
+Differences from Channels' InMemoryChannelLayer (4.3.2), each for a measured or seen cause:
+- channel names come from `secrets`, not the global `random`, which libraries and tests
+  reseed (two consumers once got the same name under Hypothesis);
+- expired messages are swept at most once a second, not on every receive and group_send
+  (stock: a walk of every queue and group member per message, O(N^2) per tick);
+- group_send copies the message once and puts it straight into each member's queue
+  (stock: a task and a deep copy per member); members must not mutate what they receive;
+- `channel_capacity` patterns work (stock leaves them uncompiled and raises).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from copy import deepcopy
+
+from channels.layers import InMemoryChannelLayer
+
+
+class ArenaChannelLayer(InMemoryChannelLayer):
+    def __init__(self, sweep_every: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.channel_capacity = self.compile_capacities(self.channel_capacity)
+        self.sweep_every = sweep_every
+        self._next_sweep = 0.0
+
+    async def new_channel(self, prefix: str = "specific.") -> str:
+        return f"{prefix}.inmemory!{secrets.token_urlsafe(12)}"
+
+    def _clean_expired(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.sweep_every
+            super()._clean_expired()
+
+    def _queue(self, channel: str) -> asyncio.Queue:
+        queue = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+        return queue
+
+    async def group_send(self, group: str, message: dict) -> None:
+        assert isinstance(message, dict), "message is not a dict"
+        self.require_valid_group_name(group)
+        self._clean_expired()
+        members = self.groups.get(group)
+        if not members:
+            return
+        item = (time.time() + self.expiry, deepcopy(message))
+        for channel in list(members):
+            try:
+                self._queue(channel).put_nowait(item)
+            except asyncio.QueueFull:
+                pass  # as with stock layers: a member that is this far behind misses it
