@@ -201,3 +201,27 @@ async def test_it_refuses_a_foreign_origin_at_the_handshake():
     no_origin = Client(match, key, origin=None)
     connected, _ = await no_origin.ws.connect(timeout=3)
     assert not connected
+
+
+async def test_it_keeps_a_player_of_match_a_from_acting_in_match_b():
+    alice, alice_key = await make_player("alice")
+    bob, bob_key = await make_player("bob")
+    match_a = await make_match(alice, name="A")
+    match_b = await make_match(bob, name="B", private=True)
+    a = Client(match_a, alice_key)
+    b = Client(match_b, bob_key, query=f"code={match_b.join_code}")
+    await a.connect()
+    await b.connect()
+    await b.until_acked(await b.cmd("spawn", at=[4, 4], cid="b1"), bob.pk)
+    (bobs_cube,) = b.ents
+    # alice's socket belongs to match A: bob's cube id means nothing there
+    await a.cmd("delete", ids=[bobs_cube])
+    assert (await a.next("reject"))["code"] == "unknown_entity"
+    # and she cannot open a socket into private match B without its code
+    intruder = Client(match_b, alice_key)
+    await intruder.connect(expect_welcome=False)
+    assert await intruder.closed() == 4403
+    await b.next("snap")
+    assert bobs_cube in b.ents
+    await a.close()
+    await b.close()

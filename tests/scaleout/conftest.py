@@ -42,14 +42,14 @@ async def wait_for_arbiter(timeout: float = 20) -> str:
 
 @pytest.fixture
 def runworker(transactional_db):
-    """Start `manage.py runworker arbiter` on the test database; stop it afterwards."""
+    """Start `manage.py runworker arbiter` (or `auditor`) on the test database; stop it afterwards."""
     db = settings.DATABASES["default"]
     url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{connection.settings_dict['NAME']}"
     procs = []
 
-    def start():
+    def start(channel: str = "arbiter"):
         env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
-        proc = subprocess.Popen([sys.executable, "manage.py", "runworker", "arbiter"], cwd=ROOT, env=env)
+        proc = subprocess.Popen([sys.executable, "manage.py", "runworker", channel], cwd=ROOT, env=env)
         procs.append(proc)
         return proc
 

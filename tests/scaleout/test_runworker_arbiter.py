@@ -18,6 +18,7 @@ async def test_it_plays_two_players_through_a_separate_arbiter_process(runworker
 
     assert not settings.ARBITER_IN_PROCESS
     runworker()
+    runworker("auditor")
     worker_channel = await wait_for_arbiter()
 
     alice, alice_key = await make_player("alice")
@@ -44,6 +45,17 @@ async def test_it_plays_two_players_through_a_separate_arbiter_process(runworker
 
     record = await database_sync_to_async(Match.objects.get)(pk=match.pk)
     assert record.status == "running" and record.arbiter_channel == worker_channel
+
+    # the auditor runs in its own process: a crafted batch comes back as a correction to both
+    from channels.layers import get_channel_layer
+
+    batch = {"tick_rate": 20, "speed": 5.0, "from": 0, "to": 3, "commands": [], "placed": [], "born": {},
+             "refused": {}, "rtt": {}, "strikes": {}, "owners": {str(cube_id): alice.pk},
+             "trails": {str(cube_id): [[1, 2.0, 2.0], [2, 30.0, 30.0]]}}
+    await get_channel_layer().send("auditor", {"type": "audit.batch", "match": str(match.id),
+                                               "reply": worker_channel, "batch": batch})
+    for client in (a, b):
+        assert (await client.next("correction", timeout=5))["ids"] == [cube_id]
 
     await b.close()
 
