@@ -114,6 +114,10 @@ else:
         }
     }
 
+# A socket whose unread backlog passes this many bytes is dropped (game/backpressure.py).
+SLOW_READER_BYTES = env_int("CUBEARENA_SLOW_READER_BYTES", 1024 * 1024, lo=4096)
+SOCKET_SEND_BUFFER = env_int("CUBEARENA_SOCKET_SEND_BUFFER", 256 * 1024, lo=4096)
+
 # Player limit per match (PROTOCOL.md: default 500, set by the environment).
 MAX_PLAYERS_LIMIT = env_int("CUBEARENA_MAX_PLAYERS", 500, lo=2, hi=100_000)
 

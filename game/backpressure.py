@@ -1,0 +1,59 @@
+"""Drop a WebSocket client that stops reading, before its backlog eats the server's memory.
+
+Daphne writes every frame into Twisted's transport, whose buffer grows without limit when
+the peer stops reading; the consumer cannot see it. This wraps Daphne's send to measure the
+transport's backlog first and abort the connection once it passes SLOW_READER_BYTES. The
+consumer then gets its ordinary disconnect, the player's seat stays, and nobody else waits:
+the tick and the other sockets never block on a slow one. The kernel's send buffer is
+capped too (SOCKET_SEND_BUFFER): left to autotune, loopback grows it to 4 MB, which would
+hide a stalled reader for a minute.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+from django.conf import settings
+
+log = logging.getLogger("game.socket")
+
+
+def transport_backlog(transport) -> int:
+    """Bytes written to a Twisted TCP transport and not yet taken by the kernel."""
+    buffered = len(getattr(transport, "dataBuffer", b"")) - getattr(transport, "offset", 0)
+    return buffered + getattr(transport, "_tempDataLen", 0)
+
+
+def install() -> None:
+    """Wrap daphne.ws_protocol.WebSocketProtocol.serverSend once (idempotent)."""
+    try:
+        from daphne.ws_protocol import WebSocketProtocol
+    except ImportError:  # another server: it has its own flow control
+        return
+    if getattr(WebSocketProtocol.serverSend, "bounded", False):
+        return
+    original = WebSocketProtocol.serverSend
+    original_made = WebSocketProtocol.connectionMade
+
+    def connectionMade(self):
+        handle = self.transport.getHandle() if self.transport is not None else None
+        if isinstance(handle, socket.socket):
+            handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, settings.SOCKET_SEND_BUFFER)
+        return original_made(self)
+
+    def serverSend(self, content, binary=False):
+        if self.transport is not None:
+            backlog = transport_backlog(self.transport)
+            if backlog > settings.SLOW_READER_BYTES:
+                if not getattr(self, "_dropped_slow", False):
+                    self._dropped_slow = True
+                    log.warning("dropping slow reader %s: %d bytes wait unread (bound %d)",
+                                getattr(self, "client_addr", None), backlog, settings.SLOW_READER_BYTES)
+                    self.transport.abortConnection()
+                return
+        return original(self, content, binary)
+
+    serverSend.bounded = True
+    WebSocketProtocol.serverSend = serverSend
+    WebSocketProtocol.connectionMade = connectionMade
