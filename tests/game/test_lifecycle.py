@@ -1,0 +1,48 @@
+"""A match's lifecycle edges: it ends by itself when empty; dead ones are marked abandoned."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from django.core.management import call_command
+from django.utils import timezone
+
+from game import limits
+from lobby.models import Match
+
+from .players import Client, make_match, make_player
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.usefixtures("arbiter")
+async def test_it_finishes_a_match_that_has_had_no_player_for_the_timeout(monkeypatch):
+    monkeypatch.setattr(limits, "EMPTY_MATCH_TIMEOUT_S", 0.5)
+    alice, key = await make_player("alice")
+    match = await make_match(alice)
+    a = Client(match, key)
+    await a.connect()
+    await a.until_acked(await a.cmd("spawn", at=[1, 1], cid="a1"), alice.pk)
+    await a.close()
+    for _ in range(50):
+        record = await database_sync_to_async(Match.objects.get)(pk=match.pk)
+        if record.status == "finished":
+            break
+        await asyncio.sleep(0.1)
+    assert record.status == "finished" and record.final_entities == 1
+    assert "no player" in record.end_reason and record.ended >= record.started
+
+
+def test_it_marks_unjoined_and_silent_matches_abandoned(capsys):
+    old = timezone.now() - timedelta(days=2)
+    unjoined = Match.objects.create(name="never played")
+    Match.objects.filter(pk=unjoined.pk).update(created=old)
+    silent = Match.objects.create(name="server died", status="running", last_tick_at=old, arbiter_channel="x!y")
+    live = Match.objects.create(name="live", status="running", last_tick_at=timezone.now())
+    call_command("prunerecords")
+    assert "marked 2 matches abandoned" in capsys.readouterr().out
+    statuses = dict(Match.objects.values_list("name", "status"))
+    assert statuses == {"never played": "abandoned", "server died": "abandoned", "live": "running"}
+    assert Match.objects.get(pk=silent.pk).arbiter_channel == ""
+    assert live.pk
