@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import logging
 
-from channels.consumer import AsyncConsumer, get_handler_name
-
 from game import records
 from game.runtime import MatchRuntime
+from game.workers import WorkerConsumer
 
 log = logging.getLogger("game.arbiter")
 
@@ -24,24 +23,13 @@ MAX_FAILURES = 3  # a match whose handlers keep raising is ended, not retried fo
 RUNTIMES: dict[str, MatchRuntime] = {}
 
 
-class ArbiterConsumer(AsyncConsumer):
-    async def dispatch(self, message):
-        # Handlers reach the database only through database_sync_to_async, which closes
-        # stale connections itself: skip Channels' per-message thread hop for them.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            log.warning("arbiter: no handler for %r", message.get("type"))
-            return
-        try:
-            await handler(message)
-        except Exception:
-            match_id = message.get("match")
-            log.exception("match %s: %s failed", match_id, message.get("type"))
-            runtime = RUNTIMES.get(match_id)
-            if runtime is not None:
-                runtime.failures += 1
-                if runtime.failures >= MAX_FAILURES:
-                    await self._end(runtime, "internal error")
+class ArbiterConsumer(WorkerConsumer):
+    async def handler_failed(self, message) -> None:
+        runtime = RUNTIMES.get(message.get("match"))
+        if runtime is not None:
+            runtime.failures += 1
+            if runtime.failures >= MAX_FAILURES:
+                await self._end(runtime, "internal error")
 
     # -- the named channel -------------------------------------------------------
     async def match_start(self, message):

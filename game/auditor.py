@@ -9,25 +9,16 @@ from __future__ import annotations
 
 import logging
 
-from channels.consumer import AsyncConsumer, get_handler_name
-
 from game.sim.audit import review
+from game.workers import WorkerConsumer
 
 log = logging.getLogger("game.auditor")
 
 AUDITOR_CHANNEL = "auditor"
 
 
-class AuditorConsumer(AsyncConsumer):
-    async def dispatch(self, message):
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            log.warning("auditor: no handler for %r", message.get("type"))
-            return
-        try:
-            await handler(message)
-        except Exception:  # one bad batch must not stop the reviews of every other match
-            log.exception("auditor: batch of match %s failed", message.get("match"))
+class AuditorConsumer(WorkerConsumer):
+    """A failing batch is logged and skipped; the reviews of every other match go on."""
 
     async def audit_batch(self, message):
         verdicts = review(message["batch"])
