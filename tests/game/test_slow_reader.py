@@ -6,6 +6,7 @@ import os
 import socket
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from cubearena.liveserver import LiveServer
 from game.bots.client import Account
@@ -100,7 +101,9 @@ async def scenario(server: LiveServer) -> dict:
 
 def test_it_drops_a_client_that_stops_reading_without_slowing_the_others():
     with LiveServer(env={"CUBEARENA_SLOW_READER_BYTES": str(BOUND), "CUBEARENA_SOCKET_SEND_BUFFER": str(BOUND)}) as server:
-        result = asyncio.run(scenario(server))
+        # A thread of its own: the browser tests' Playwright may hold this thread's loop.
+        with ThreadPoolExecutor(1) as pool:
+            result = pool.submit(asyncio.run, scenario(server)).result()
         log = server.log_path.read_text()
     assert result["offline_at"] is not None, "the silent socket was never dropped"
     assert "dropping slow reader" in log
