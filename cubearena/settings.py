@@ -104,7 +104,15 @@ if REDIS_URL:
                 "group_expiry": 86400 * 7,
                 "prefix": env_str("CHANNEL_PREFIX", "cubearena"),
             },
-        }
+        },
+        # Group broadcasts (snapshots): published once per group, fanned out per process.
+        "broadcast": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "prefix": env_str("CHANNEL_PREFIX", "cubearena") + "-bcast",
+            },
+        },
     }
 else:
     CHANNEL_LAYERS = {

@@ -17,6 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from game import limits, records
 from game.arbiter import ARBITER_CHANNEL
+from game.broadcast import broadcast_layer
 from game.inprocess import ensure_arbiter
 from game.protocol import (
     End,
@@ -66,6 +67,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.abuse = SlidingWindow(limits.ABUSE_FRAMES, limits.ABUSE_WINDOW_S)
         self.watchdog: asyncio.Task | None = None
         self.prober: asyncio.Task | None = None
+        self.listener: asyncio.Task | None = None
         self.probes: dict[float, float] = {}  # server ping t -> monotonic time sent
         await self.accept()  # refusals are accept + close with a code (PROTOCOL.md)
         code = query.get("code", [None])[0]
@@ -75,9 +77,26 @@ class MatchConsumer(AsyncWebsocketConsumer):
             await self.close(code=refusal.code, reason=refusal.reason)
             return
         self.player = self.grant.player
-        await self.channel_layer.group_add(self.grant.group, self.channel_name)
+        await self._join_broadcast()
         self.joined = True
         await self._ask_welcome(self.grant.arbiter_channel)
+
+    async def _join_broadcast(self) -> None:
+        """Join the match's group, on the broadcast layer (pub/sub when scaled out)."""
+        self.bcast = broadcast_layer()
+        self.bcast_channel = self.channel_name
+        if self.bcast is not self.channel_layer:
+            self.bcast_channel = await self.bcast.new_channel()
+            self.listener = asyncio.get_running_loop().create_task(self._listen_broadcast())
+        await self.bcast.group_add(self.grant.group, self.bcast_channel)
+
+    async def _listen_broadcast(self) -> None:
+        while True:
+            message = await self.bcast.receive(self.bcast_channel)
+            try:
+                await self.dispatch(message)
+            except Exception:
+                log.exception("match %s: broadcast %s failed", self.match_id, message.get("type"))
 
     async def _ask_welcome(self, owner: str, retry: bool = True) -> None:
         """Join through the owning arbiter, or through `arbiter` to start or adopt the match."""
@@ -107,19 +126,23 @@ class MatchConsumer(AsyncWebsocketConsumer):
     async def game_welcome(self, message):
         self.arbiter = message["arbiter"]
         self.welcome_tick = self.last_tick = message["tick"]
-        self.welcomed = True
         await self._out(message["payload"])
+        # Snaps that arrived meanwhile (on the broadcast layer they may even arrive while this
+        # handler awaits) go out in order before any new one: `welcomed` turns on only then.
+        while self.early:
+            await self._forward(self.early.pop(0))
+        self.welcomed = True
         if self.player is not None and self.prober is None:
             self.prober = asyncio.get_running_loop().create_task(self._probe())
-        early, self.early = self.early, []
-        for snap in early:
-            await self.game_snap(snap)
 
     async def game_snap(self, message):
         if not self.welcomed:
             if len(self.early) < PRE_WELCOME_BUFFER:
                 self.early.append(message)
             return
+        await self._forward(message)
+
+    async def _forward(self, message) -> None:
         if message["tick"] <= self.welcome_tick and not message["full"]:
             return  # older than the state the welcome carried
         self.last_tick = max(self.last_tick, message["tick"])
@@ -236,12 +259,13 @@ class MatchConsumer(AsyncWebsocketConsumer):
 
     # -- closing -------------------------------------------------------------------
     async def disconnect(self, code):
-        for task in (self.watchdog, self.prober):
+        if self.grant is not None:
+            await self.bcast.group_discard(self.grant.group, self.bcast_channel)
+        for task in (self.watchdog, self.prober, self.listener):
             if task is not None:
                 task.cancel()
         if self.grant is None:
             return
-        await self.channel_layer.group_discard(self.grant.group, self.channel_name)
         if self.joined and self.arbiter:
             leave = {"type": "match.leave", "match": self.match_id, "player": self.player, "reply": self.channel_name}
             try:

@@ -15,6 +15,7 @@ from collections import deque
 
 from game import limits, records
 from game.auditor import AUDITOR_CHANNEL
+from game.broadcast import broadcast_layer
 from game.protocol import command_from_wire
 from game.sim.commands import Event
 from game.sim.match import MatchState
@@ -36,6 +37,7 @@ class MatchRuntime:
         self.match_id = match_id
         self.channel = channel  # the owning arbiter's own channel: ticks are sent here
         self.layer = layer
+        self.bcast = broadcast_layer()  # group sends; `layer` carries direct sends and ticks
         self.group = f"match.{uuid.UUID(match_id).hex}"
         self.tick_rate = claim.tick_rate
         self.loop = asyncio.get_running_loop()
@@ -202,7 +204,7 @@ class MatchRuntime:
 
     async def _correction(self, ids: list[int], reason: str) -> None:
         if ids:
-            await self.layer.group_send(self.group, {"type": "game.message",
+            await self.bcast.group_send(self.group, {"type": "game.message",
                                                      "msg": {"type": "correction", "ids": ids, "reason": reason}})
 
     async def resync(self, msg: dict) -> None:
@@ -245,7 +247,7 @@ class MatchRuntime:
             await self.flush()
             await records.finish_match(self.match_id, self.channel, self.state.world.tick,
                                        len(self.state.world.entities), reason)
-        await self.layer.group_send(self.group, {"type": "game.ended", "reason": reason})
+        await self.bcast.group_send(self.group, {"type": "game.ended", "reason": reason})
         await notify_lobby()
 
     # -- timers ---------------------------------------------------------------------
@@ -316,13 +318,13 @@ class MatchRuntime:
     async def _publish(self, snap: Snap) -> None:
         binary = any(b for _, b in self.sockets.values()) or any(self.spectators.values())
         text = any(not b for _, b in self.sockets.values()) or not all(self.spectators.values())
-        await self.layer.group_send(self.group, {
+        await self.bcast.group_send(self.group, {
             "type": "game.snap", "tick": snap.tick, "full": snap.full,
             "text": snap.text if text else None, "data": snap.data if binary else None,
         })
 
     async def _broadcast_players(self) -> None:
-        await self.layer.group_send(self.group, {"type": "game.message", "msg": {"type": "players", "players": self.state.players()}})
+        await self.bcast.group_send(self.group, {"type": "game.message", "msg": {"type": "players", "players": self.state.players()}})
 
     async def _reject(self, reply: str, reject) -> None:
         msg = {"type": "reject", "seq": reject.seq, "code": reject.code, "message": reject.message}
