@@ -147,3 +147,22 @@ def test_it_restores_a_checkpoint_exactly():
     state.tick(4.2)
     copy.tick(10.1)
     assert copy.checkpoint()["ents"] == state.checkpoint()["ents"]
+
+
+def test_it_refuses_a_command_from_a_player_without_a_seat():
+    state = match()
+    reject = spawn(state, 99, 1)
+    assert (reject.code, reject.player) == ("bad_message", 99)
+    assert state.queue == []
+
+
+def test_it_accepts_each_op_from_its_owner_within_every_rule():
+    state = match()
+    assert spawn(state, ALICE, 1, (60, -60)) is None  # out of bounds: clamped, not refused
+    result = state.tick(0.1)
+    (cube,) = state.world.entities.values()
+    assert (cube.x, cube.z) == (50, -50) and result.rejects == []
+    for seq, op, extra in [(2, "move", {"point": (1, 1)}), (3, "nudge", {"point": (1.0, 0.0)}), (4, "delete", {})]:
+        assert state.submit(Command(ALICE, seq, state.world.tick, op, (cube.id,), **extra), 0.2 + seq / 10) is None
+        assert state.tick(0.2 + seq / 10).rejects == []
+    assert state.world.entities == {} and state.seats[ALICE].ack == 4
