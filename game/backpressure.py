@@ -35,21 +35,22 @@ def install() -> None:
         return
     original = WebSocketProtocol.serverSend
     original_made = WebSocketProtocol.connectionMade
+    bound, send_buffer = settings.SLOW_READER_BYTES, settings.SOCKET_SEND_BUFFER  # read once: per frame is hot
 
     def connectionMade(self):
         handle = self.transport.getHandle() if self.transport is not None else None
         if isinstance(handle, socket.socket):
-            handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, settings.SOCKET_SEND_BUFFER)
+            handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
         return original_made(self)
 
     def serverSend(self, content, binary=False):
         if self.transport is not None:
             backlog = transport_backlog(self.transport)
-            if backlog > settings.SLOW_READER_BYTES:
+            if backlog > bound:
                 if not getattr(self, "_dropped_slow", False):
                     self._dropped_slow = True
                     log.warning("dropping slow reader %s: %d bytes wait unread (bound %d)",
-                                getattr(self, "client_addr", None), backlog, settings.SLOW_READER_BYTES)
+                                getattr(self, "client_addr", None), backlog, bound)
                     self.transport.abortConnection()
                 return
         return original(self, content, binary)

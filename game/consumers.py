@@ -7,6 +7,7 @@ welcome, and then decodes, validates and forwards. No game rule lives here.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from urllib.parse import parse_qs
@@ -18,6 +19,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from game import limits, records
 from game.arbiter import ARBITER_CHANNEL
 from game.broadcast import broadcast_layer
+from game.inbox import InboxConsumerMixin
 from game.inprocess import ensure_arbiter
 from game.protocol import (
     End,
@@ -26,8 +28,7 @@ from game.protocol import (
     ProtocolError,
     Resync,
     command_to_wire,
-    decode_frame,
-    parse_message,
+    parse_frame,
     to_command,
 )
 from game.sim.rates import SlidingWindow
@@ -38,7 +39,7 @@ log = logging.getLogger("game.socket")
 PRE_WELCOME_BUFFER = 64  # snaps that may arrive between group_add and the welcome
 
 
-class MatchConsumer(AsyncWebsocketConsumer):
+class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
     grant: records.SocketGrant | None = None
 
     async def dispatch(self, message):
@@ -67,7 +68,6 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.abuse = SlidingWindow(limits.ABUSE_FRAMES, limits.ABUSE_WINDOW_S)
         self.watchdog: asyncio.Task | None = None
         self.prober: asyncio.Task | None = None
-        self.listener: asyncio.Task | None = None
         self.probes: dict[float, float] = {}  # server ping t -> monotonic time sent
         await self.accept()  # refusals are accept + close with a code (PROTOCOL.md)
         code = query.get("code", [None])[0]
@@ -87,16 +87,8 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.bcast_channel = self.channel_name
         if self.bcast is not self.channel_layer:
             self.bcast_channel = await self.bcast.new_channel()
-            self.listener = asyncio.get_running_loop().create_task(self._listen_broadcast())
+            self.add_source(functools.partial(self.bcast.receive, self.bcast_channel))
         await self.bcast.group_add(self.grant.group, self.bcast_channel)
-
-    async def _listen_broadcast(self) -> None:
-        while True:
-            message = await self.bcast.receive(self.bcast_channel)
-            try:
-                await self.dispatch(message)
-            except Exception:
-                log.exception("match %s: broadcast %s failed", self.match_id, message.get("type"))
 
     async def _ask_welcome(self, owner: str, retry: bool = True) -> None:
         """Join through the owning arbiter, or through `arbiter` to start or adopt the match."""
@@ -176,7 +168,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
             return
         try:
             raw = bytes_data if text_data is None else text_data
-            msg = parse_message(decode_frame(raw, binary=self.binary and bytes_data is not None))
+            msg = parse_frame(raw, binary=self.binary and bytes_data is not None)
             if isinstance(msg, Ping):
                 await self._ping(msg)
             elif isinstance(msg, Pong):
@@ -261,7 +253,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.grant is not None:
             await self.bcast.group_discard(self.grant.group, self.bcast_channel)
-        for task in (self.watchdog, self.prober, self.listener):
+        for task in (self.watchdog, self.prober):
             if task is not None:
                 task.cancel()
         if self.grant is None:

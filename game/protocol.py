@@ -94,6 +94,25 @@ _SIMPLE = {"ping": Ping, "pong": Pong, "resync": Resync, "end": End}
 KNOWN_TYPES = {"cmd", *_SIMPLE}
 
 
+_FAST = {False: msgspec.json.Decoder(AnyCmd), True: msgspec.msgpack.Decoder(AnyCmd)}
+
+
+def parse_frame(data: str | bytes, binary: bool) -> Struct:
+    """A frame to its typed message, or ProtocolError with the right code.
+
+    Commands are most of the traffic: a well-formed one is decoded straight into its type in
+    one pass; anything else takes the two-step path that can tell bad_json from bad_message.
+    """
+    if len(data) <= limits.MAX_FRAME_BYTES // 4:  # surely within the byte limit, whatever the text
+        try:
+            cmd = _FAST[binary].decode(data)
+            if not (isinstance(cmd, NudgeCmd) and cmd.dir == (0, 0)):
+                return cmd
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            pass
+    return parse_message(decode_frame(data, binary))
+
+
 def decode_frame(data: str | bytes, binary: bool) -> dict:
     """Bytes or text to a JSON-like dict, refusing size, syntax and non-object frames."""
     size = len(data.encode() if isinstance(data, str) else data)

@@ -152,14 +152,22 @@ def flush(match_id: str, channel: str, tick: int, checkpoint: dict | None, event
             MatchEvent.objects.bulk_create(
                 MatchEvent(match_id=match_id, tick=e.tick, player_id=e.player, kind=e.kind, payload=e.payload) for e in events
             )
-        for s in seats:
-            changes = dict(last_seq=s.last_seq, spawned=s.spawned, deleted=s.deleted, moves=s.moves,
-                           rejected=s.rejected, kicked=s.kicked)
-            if s.presence == "joined":
-                changes.update(online=True, left=None)
-            elif s.presence == "left":
-                changes.update(online=False, left=now)
-            Participation.objects.filter(match_id=match_id, player_id=s.player).update(**changes)
+        if seats:  # one read and one bulk UPDATE, not a query per seat
+            rows = {p.player_id: p for p in Participation.objects.filter(match_id=match_id, player_id__in=[s.player for s in seats])}
+            fields = {"last_seq", "spawned", "deleted", "moves", "rejected", "kicked"}
+            for s in seats:
+                row = rows.get(s.player)
+                if row is None:
+                    continue
+                row.last_seq, row.spawned, row.deleted, row.moves, row.rejected, row.kicked = (
+                    s.last_seq, s.spawned, s.deleted, s.moves, s.rejected, s.kicked)
+                if s.presence == "joined":
+                    row.online, row.left = True, None
+                    fields |= {"online", "left"}
+                elif s.presence == "left":
+                    row.online, row.left = False, now
+                    fields |= {"online", "left"}
+            Participation.objects.bulk_update(rows.values(), sorted(fields))
     actions = []
     if still_ours:
         actions = [(a.pk, a.as_verdict()) for a in OperatorAction.objects.filter(match_id=match_id, applied__isnull=True)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from channels.db import database_sync_to_async
@@ -64,9 +65,14 @@ class Client:
         return msg
 
     async def next(self, kind: str, timeout: float = 3, where=lambda m: True) -> dict:
-        """The next message of a type (others are kept in `inbox`)."""
+        """The next message of a type (others are kept in `inbox`); fails after `timeout` in all."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         while True:
-            msg = await self.recv(timeout)
+            left = deadline - loop.time()
+            if left <= 0:
+                raise AssertionError(f"no {kind} message within {timeout} s")
+            msg = await self.recv(left)
             if msg["type"] == kind and where(msg):
                 return msg
             self.inbox.append(msg)

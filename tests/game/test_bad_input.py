@@ -5,6 +5,7 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
 from game.arbiter import RUNTIMES
@@ -152,12 +153,22 @@ async def test_it_answers_busy_when_the_arbiters_channel_is_full():
     layer = get_channel_layer()
     arbiter = RUNTIMES[str(match.id)].channel
     filler = {"type": "match.leave", "match": "00000000-0000-0000-0000-000000000000", "player": 0, "reply": "x"}
-    # Fill the arbiter's queue without yielding to it, then mallory's command finds it full.
-    for _ in range(layer.capacity):
-        await layer.send(arbiter, filler)
-    await m.cmd("spawn", at=[0, 0], cid="m1")
-    busy = await m.next("reject")
-    assert busy["code"] == "busy" and busy["seq"] == m.seq
+
+    async def keep_full():  # the arbiter drains a message now and then; top it up each time
+        while True:
+            try:
+                while True:
+                    await layer.send(arbiter, filler)
+            except ChannelFull:
+                await asyncio.sleep(0)
+
+    filling = asyncio.create_task(keep_full())
+    await asyncio.sleep(0)
+    for _ in range(20):
+        await m.cmd("move", ids=[1], to=[0, 0])
+    busy = await m.next("reject", where=lambda r: r["code"] == "busy", timeout=5)
+    filling.cancel()
+    assert busy["seq"] <= m.seq and busy["message"]
     await still_playing(a, m, alice)
     await a.close()
     await m.close()
