@@ -1,8 +1,9 @@
 """One load bot: a guest player that spawns a few cubes and retargets one every 100 ms.
 
-A measuring bot decodes every frame and times acks, visibility and snapshot arrivals; any
-other bot only counts frames and bytes once it knows its cubes, so one process can drive
-hundreds of players on a single event loop.
+A measuring bot reads through `websockets`, decodes every frame and times acks, visibility
+and snapshot arrivals; any other bot reads through the counting client (`fastws`) and only
+counts frames and bytes once it knows its cubes, so one process can drive hundreds of
+players on a single event loop.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 import msgspec
 from websockets.exceptions import ConnectionClosed
 
-from game.bots.client import Account, Socket, open_bare_socket
+from game.bots.client import Account, Socket, bare_socket_uri, open_bare_socket
+from game.bots.fastws import Closed, CountingSocket
 from game.bots.stats import percentile
 
 _json = msgspec.json.Decoder()
@@ -67,14 +69,26 @@ class Timings:
     interval: list[float] = field(default_factory=list)
     missed: int = 0
     unacked: int = 0
+    reject_codes: dict[str, int] = field(default_factory=dict)
 
 
 class Bot:
     """One player over one socket; `index` decides its nickname, cids and match."""
 
-    def __init__(self, index: int, url: str, window: Window, *, enc: str = "json", measuring: bool = False,
-                 tick_rate: int = 20, cubes: int = 5, arena: float = 100, local_address: str | None = None,
-                 seed: int | None = None):
+    def __init__(
+        self,
+        index: int,
+        url: str,
+        window: Window,
+        *,
+        enc: str = "json",
+        measuring: bool = False,
+        tick_rate: int = 20,
+        cubes: int = 5,
+        arena: float = 100,
+        local_address: str | None = None,
+        seed: int | None = None,
+    ):
         self.index, self.url, self.window = index, url, window
         self.enc, self.binary, self.measuring = enc, enc == "msgpack", measuring
         self.tick_rate, self.want, self.half = tick_rate, cubes, arena / 2
@@ -83,15 +97,15 @@ class Bot:
         self.nickname = f"bot{index}"
         self.cids = {f"b{index}c{k}": k for k in range(cubes)}
         # A cheap filter for frames that may carry our spawns: our cid prefix, quoted in JSON.
-        self.cid_tag: str | bytes = f'"b{index}c' if not self.binary else f"b{index}c".encode()
-        self.reject_tag: str | bytes = b"reject" if self.binary else "reject"
+        self.cid_tag = (f"b{index}c" if self.binary else f'"b{index}c').encode()
         self.account: Account | None = None
-        self.sock: Socket | None = None
+        self.sock: Socket | CountingSocket | None = None
         self.reader: asyncio.Task | None = None
         self.me: int | None = None
         self.me_key = ""
         self.cubes: list[int] = []
         self.learning = True
+        self.adopting = False  # waiting for a full snap to take our cubes from (their cids were lost)
         self.tick_base = (0, time.monotonic())
         self.counters = Counters()
         self.timings = Timings()
@@ -116,14 +130,30 @@ class Bot:
         return await self.account.create_match(name, max_players=max_players, tick_rate=self.tick_rate)
 
     async def open(self, match: dict, baseline: bool = False) -> None:
-        """Open the socket, read the welcome, and start the receive loop."""
-        if baseline:
-            self.sock = await open_bare_socket(self.url, match["id"], self.index + 1, self.enc, **WS_OPTIONS)
+        """Open the socket, read the welcome, and start receiving."""
+        if self.measuring:
+            if baseline:
+                self.sock = await open_bare_socket(
+                    self.url, match["id"], self.index + 1, self.enc, **WS_OPTIONS
+                )
+            else:
+                self.sock = await self.account.open_socket(match, enc=self.enc, **WS_OPTIONS)
+            recv = self.sock.recv
         else:
-            self.sock = await self.account.open_socket(match, enc=self.enc, **WS_OPTIONS)
+            if baseline:
+                uri, cookie = bare_socket_uri(self.url, match["id"], self.index + 1, self.enc), ""
+            else:
+                uri, cookie = self.account.socket_uri(match, self.enc), self.account.cookie_header()
+            self.sock = await CountingSocket.connect(
+                uri, self.counters, self.url, cookie, self.binary, on_close=self._on_close
+            )
+
+            async def recv() -> dict:
+                return self._decode(await self.sock.recv_raw(WELCOME_TIMEOUT_S))
+
         deadline = time.monotonic() + WELCOME_TIMEOUT_S
         while True:
-            msg = await asyncio.wait_for(self.sock.recv(), max(0.1, deadline - time.monotonic()))
+            msg = await asyncio.wait_for(recv(), max(0.1, deadline - time.monotonic()))
             if msg.get("type") == "welcome":
                 break
         self.me = msg["you"]
@@ -132,7 +162,12 @@ class Bot:
         now = time.monotonic()
         self.last_tick, self.last_arrival = msg["snap"]["tick"], now
         self.tick_base = (msg["snap"]["tick"], now)
-        self.reader = asyncio.get_running_loop().create_task(self._read(), name=f"bot {self.index} reader")
+        if self.measuring:
+            self.reader = asyncio.get_running_loop().create_task(
+                self._read(), name=f"bot {self.index} reader"
+            )
+        else:
+            self.sock.listen(self._on_raw)
 
     async def spawn(self) -> None:
         """Spawn `cubes` cubes, paced under the spawn limit, and wait until we have seen them."""
@@ -142,10 +177,22 @@ class Bot:
             await self.sock.cmd("spawn", at=[self._coord(h), self._coord(h)], cid=cid)
             self.counters.cmds += 1
             await asyncio.sleep(SPAWN_GAP_S)
-        deadline = time.monotonic() + LEARN_TIMEOUT_S
+        await self._wait_learning(LEARN_TIMEOUT_S)
+        if self.learning and not self.dropped:
+            # A spawn that lands on a keyframe tick reaches us in a full snap without its cid:
+            # take whatever we own from a full snap instead.
+            self.adopting = True
+            try:
+                await self.sock.send({"type": "resync"})
+            except (ConnectionClosed, Closed):
+                pass
+            await self._wait_learning(2.0)
+        self._learned()
+
+    async def _wait_learning(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
         while self.learning and time.monotonic() < deadline and not self.dropped:
             await asyncio.sleep(0.05)
-        self.learning = False
 
     # -- the workload ---------------------------------------------------------------------
     async def move(self, start: float, end: float, period: float = 0.1) -> None:
@@ -168,11 +215,14 @@ class Bot:
                     self.late += 1
             cube = self.cubes[k % len(self.cubes)]
             k += 1
-            tx, tz = self.rng.randint(-int(h * 100), int(h * 100)), self.rng.randint(-int(h * 100), int(h * 100))
+            tx, tz = (
+                self.rng.randint(-int(h * 100), int(h * 100)),
+                self.rng.randint(-int(h * 100), int(h * 100)),
+            )
             self._estimate_tick()
             try:
                 seq, sent = await self.sock.cmd("move", ids=[cube], to=[tx / 100, tz / 100])
-            except ConnectionClosed:
+            except (ConnectionClosed, Closed):
                 return
             self.counters.cmds += 1
             if self.measuring:
@@ -190,7 +240,7 @@ class Bot:
         """The creator ends its match, so the server stops ticking it."""
         try:
             await self.sock.send({"type": "end"})
-        except ConnectionClosed:
+        except (ConnectionClosed, Closed):
             pass
 
     async def close(self) -> None:
@@ -208,29 +258,39 @@ class Bot:
 
     # -- receiving --------------------------------------------------------------------------
     async def _read(self) -> None:
+        """A measuring bot's receive loop: every frame decoded and timed."""
         ws = self.sock.ws
         counters = self.counters
         try:
             async for frame in ws:
                 counters.bytes_in += len(frame)
                 counters.msgs_in += 1
-                if self.measuring:
-                    self._on_message(self._decode(frame), time.monotonic())
-                elif self.learning:
-                    if self.cid_tag in frame:
-                        self._on_message(self._decode(frame), time.monotonic())
-                elif self.reject_tag in frame[:20]:
-                    counters.rejected += 1
+                self._on_message(self._decode(frame), time.monotonic())
         except ConnectionClosed:
             pass
         except Exception as exc:  # a bad frame must not pass silently
             self.error = f"receive: {exc!r}"
+        self._on_close(ws.close_code)
+
+    def _on_raw(self, frame: bytes) -> None:
+        """A counting bot's whole message while it still looks for its cubes."""
+        if self.adopting or self.cid_tag in frame:
+            self._on_message(self._decode(frame), time.monotonic())
+            if not self.learning:
+                self._learned()
+
+    def _learned(self) -> None:
+        self.learning = self.adopting = False
+        if isinstance(self.sock, CountingSocket):
+            self.sock.listen(None)  # from now on: count only
+
+    def _on_close(self, code: int | None) -> None:
         if not self.closing:
             self.dropped = True
-            self.close_code = ws.close_code
+            self.close_code = code
 
     def _decode(self, frame: str | bytes) -> dict:
-        return _msgpack.decode(frame) if isinstance(frame, bytes) else _json.decode(frame)
+        return _msgpack.decode(frame) if self.binary else _json.decode(frame)
 
     def _on_message(self, msg: dict, now: float) -> None:
         kind = msg.get("type")
@@ -238,10 +298,14 @@ class Bot:
             self._on_snap(msg, now)
         elif kind == "reject":
             self.counters.rejected += 1
+            codes = self.timings.reject_codes
+            codes[msg.get("code", "?")] = codes.get(msg.get("code", "?"), 0) + 1
 
     def _on_snap(self, msg: dict, now: float) -> None:
         tick = msg["tick"]
         if self.last_tick is not None and tick <= self.last_tick:
+            if self.adopting and msg["full"]:  # the answer to our resync may repeat the last tick
+                self._on_ents(msg["ents"], now, adopt=True)
             return
         timings, window = self.timings, self.window
         if self.measuring and window.open and self.last_tick is not None:
@@ -257,9 +321,9 @@ class Bot:
                 if window.holds(sent):
                     timings.ack.append(now - sent)
         if msg["ents"] and (self.pending_visible or self.learning):
-            self._on_ents(msg["ents"], now)
+            self._on_ents(msg["ents"], now, adopt=self.adopting and msg["full"])
 
-    def _on_ents(self, ents: list, now: float) -> None:
+    def _on_ents(self, ents: list, now: float, adopt: bool = False) -> None:
         me, visible, window = self.me, self.pending_visible, self.window
         for e in ents:
             if self.binary:
@@ -269,7 +333,7 @@ class Bot:
                 tx, tz = round(e["tx"] * 100), round(e["tz"] * 100)
             if owner != me:
                 continue
-            if self.learning and cid in self.cids and ent_id not in self.cubes:
+            if self.learning and (adopt or cid in self.cids) and ent_id not in self.cubes:
                 self.cubes.append(ent_id)
                 if len(self.cubes) >= self.want:
                     self.learning = False

@@ -50,26 +50,34 @@ class Account:
         return await self._call("POST", "/api/matches", {"name": name, "max_players": max_players,
                                                          "tick_rate": tick_rate, "private": private})
 
-    async def open_socket(self, match: dict, enc: str = "json", role: str | None = None, **ws_kwargs) -> "Socket":
+    def socket_uri(self, match: dict, enc: str = "json", role: str | None = None) -> str:
         parts = urlsplit(self.base_url)
         scheme = "wss" if parts.scheme == "https" else "ws"
         query = [f"enc={enc}"] + ([f"role={role}"] if role else [])
-        uri = f"{scheme}://{parts.netloc}{match['ws']}?{'&'.join(query)}"
-        cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
-        ws = await websockets.connect(uri, origin=self.base_url, additional_headers={"Cookie": cookie},
-                                      max_size=2**24, **ws_kwargs)
+        return f"{scheme}://{parts.netloc}{match['ws']}?{'&'.join(query)}"
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+
+    async def open_socket(self, match: dict, enc: str = "json", role: str | None = None, **ws_kwargs) -> "Socket":
+        ws = await websockets.connect(self.socket_uri(match, enc, role), origin=self.base_url,
+                                      additional_headers={"Cookie": self.cookie_header()}, max_size=2**24, **ws_kwargs)
         return Socket(ws, binary=enc == "msgpack")
 
     async def close(self) -> None:
         await self.http.aclose()
 
 
-async def open_bare_socket(base_url: str, match_id: str, player: int, enc: str = "json", **ws_kwargs) -> "Socket":
-    """A socket to benchmarks/baseline_server.py: no HTTP API, the player id in the query."""
+def bare_socket_uri(base_url: str, match_id: str, player: int, enc: str = "json") -> str:
+    """A socket of benchmarks/baseline_server.py: no HTTP API, the player id in the query."""
     parts = urlsplit(base_url)
     scheme = "wss" if parts.scheme == "https" else "ws"
-    uri = f"{scheme}://{parts.netloc}/ws/match/{match_id}/?player={player}&enc={enc}"
-    ws = await websockets.connect(uri, origin=base_url.rstrip("/"), max_size=2**24, **ws_kwargs)
+    return f"{scheme}://{parts.netloc}/ws/match/{match_id}/?player={player}&enc={enc}"
+
+
+async def open_bare_socket(base_url: str, match_id: str, player: int, enc: str = "json", **ws_kwargs) -> "Socket":
+    ws = await websockets.connect(bare_socket_uri(base_url, match_id, player, enc), origin=base_url.rstrip("/"),
+                                  max_size=2**24, **ws_kwargs)
     return Socket(ws, binary=enc == "msgpack")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import time
 import uuid
@@ -65,8 +66,14 @@ class _Progress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self.bar = Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.bar = Progress(
+                TextColumn("{task.description:<12}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
 
     def __enter__(self):
         if self.bar:
@@ -99,16 +106,40 @@ async def _gather_limited(items, fn, limit: int, progress: _Progress, task) -> N
     await asyncio.gather(*(one(item) for item in items))
 
 
+def _merge_codes(dicts) -> dict[str, int]:
+    """Reject codes the measuring bots saw, over the whole run (counting bots only count)."""
+    out: dict[str, int] = {}
+    for d in dicts:
+        for code, n in d.items():
+            out[code] = out.get(code, 0) + n
+    return out
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 async def run_load(cfg: LoadConfig) -> dict:
     """Run the workload against `cfg.urls` and return the report (see `build_report`)."""
     rng = random.Random(cfg.seed)
     base = (rng.randint(1, 254), rng.randint(0, 255))
     window = Window()
     bots = [
-        Bot(i, cfg.urls[i % len(cfg.urls)], window, enc=cfg.enc, measuring=i < cfg.measure,
-            tick_rate=cfg.tick_rate, cubes=cfg.cubes, arena=cfg.arena,
+        # Bot i plays in match i % M; its server alternates within the match, so every
+        # match spans every server (the broadcast must cross the layer).
+        Bot(
+            i,
+            cfg.urls[(i // cfg.matches) % len(cfg.urls)],
+            window,
+            enc=cfg.enc,
+            measuring=i < cfg.measure,
+            tick_rate=cfg.tick_rate,
+            cubes=cfg.cubes,
+            arena=cfg.arena,
             local_address=source_address(i, base) if cfg.spread_sources else None,
-            seed=rng.randrange(2**32))
+            seed=rng.randrange(2**32),
+        )
         for i in range(cfg.bots)
     ]
     pids = cfg.server_pids if cfg.server_pids is not None else discover(cfg.urls, cfg.workers)
@@ -123,11 +154,15 @@ async def run_load(cfg: LoadConfig) -> dict:
         if cfg.baseline:
             matches = [{"id": str(uuid.uuid4())} for _ in range(cfg.matches)]
         else:
-            await _gather_limited(bots, Bot.sign_up, cfg.concurrency, progress, progress.task("accounts", len(bots)))
+            await _gather_limited(
+                bots, Bot.sign_up, cfg.concurrency, progress, progress.task("accounts", len(bots))
+            )
             matches = [None] * cfg.matches
             for m, bot in enumerate(bots[: cfg.matches]):
                 try:
-                    matches[m] = await bot.create_match(f"load {cfg.label or 'run'} {m + 1}", max(2, per_match))
+                    matches[m] = await bot.create_match(
+                        f"load {cfg.label or 'run'} {m + 1}", max(2, per_match)
+                    )
                 except Exception as exc:
                     bot.error = f"create_match: {exc!r}"[:300]
         setup["accounts_s"] = round(time.monotonic() - started, 2)
@@ -139,7 +174,10 @@ async def run_load(cfg: LoadConfig) -> dict:
                 if match is None:
                     raise RuntimeError("its match could not be created")
                 await bot.open(match, cfg.baseline)
-        await _gather_limited(bots, open_socket, cfg.concurrency, progress, progress.task("sockets", len(bots)))
+
+        await _gather_limited(
+            bots, open_socket, cfg.concurrency, progress, progress.task("sockets", len(bots))
+        )
         setup["sockets_s"] = round(time.monotonic() - started - setup["accounts_s"], 2)
         live = [b for b in bots if b.error is None and b.sock is not None]
 
@@ -150,18 +188,22 @@ async def run_load(cfg: LoadConfig) -> dict:
         # 5. the window
         t0 = time.monotonic() + WARMUP_S
         end = t0 + cfg.seconds
-        movers = [asyncio.get_running_loop().create_task(b.move(t0 - WARMUP_S, end, cfg.move_every)) for b in live]
+        movers = [
+            asyncio.get_running_loop().create_task(b.move(t0 - WARMUP_S, end, cfg.move_every)) for b in live
+        ]
         await asyncio.sleep(max(0.0, t0 - time.monotonic()))
         window.start, window.open = time.monotonic(), True
         at_start = {b.index: b.counters.copy() for b in live}
         lag.samples.clear()
         sampler.start()
+        own_cpu = _own_cpu()
         measure_task = progress.task("measuring", round(cfg.seconds))
         while time.monotonic() < end:
             await asyncio.sleep(min(1.0, max(0.0, end - time.monotonic())))
             progress.advance(measure_task)
         window.end, window.open = time.monotonic(), False
         sampler.stop()
+        setup["bots_cpu_pct"] = round(100 * (_own_cpu() - own_cpu) / (window.end - window.start), 1)
         at_end = {b.index: b.counters.copy() for b in live}
         loop_lag = sorted(lag.samples)
         await asyncio.gather(*movers, return_exceptions=True)
@@ -180,8 +222,17 @@ async def run_load(cfg: LoadConfig) -> dict:
     return build_report(cfg, bots, live, at_start, at_end, window, sampler, loop_lag, setup)
 
 
-def build_report(cfg: LoadConfig, bots: list[Bot], live: list[Bot], at_start: dict, at_end: dict, window: Window,
-                 sampler: ProcessSampler, loop_lag: list[float], setup: dict) -> dict:
+def build_report(
+    cfg: LoadConfig,
+    bots: list[Bot],
+    live: list[Bot],
+    at_start: dict,
+    at_end: dict,
+    window: Window,
+    sampler: ProcessSampler,
+    loop_lag: list[float],
+    setup: dict,
+) -> dict:
     """Figures of one run: latencies, snapshot intervals, traffic, drops, the server's CPU."""
     seconds = window.end - window.start
     nominal = 1.0 / cfg.tick_rate
@@ -208,16 +259,22 @@ def build_report(cfg: LoadConfig, bots: list[Bot], live: list[Bot], at_start: di
         "config": {k: v for k, v in asdict(cfg).items() if k not in ("progress", "extra")} | cfg.extra,
         "held": None,
         "bots": {
-            "requested": cfg.bots, "connected": len(live), "measuring": len(measuring),
-            "failed": len(failed), "dropped": len(failed) + len(dropped), "behind": len(behind),
-            "behind_ids": behind[:20], "no_cubes": sum(1 for b in live if not b.cubes),
+            "requested": cfg.bots,
+            "connected": len(live),
+            "measuring": len(measuring),
+            "failed": len(failed),
+            "dropped": len(failed) + len(dropped),
+            "behind": len(behind),
+            "behind_ids": behind[:20],
+            "no_cubes": sum(1 for b in live if not b.cubes),
             "errors": sorted({b.error for b in bots if b.error})[:5],
             "close_codes": sorted({b.close_code for b in dropped if b.close_code is not None}),
         },
         "window_s": round(seconds, 3),
         "setup_s": setup,
         "latency_ms": {
-            "ack": summary_ms(acks), "visible": summary_ms(visible, (50, 99)),
+            "ack": summary_ms(acks),
+            "visible": summary_ms(visible, (50, 99)),
             "unacked": sum(b.timings.unacked for b in measuring),
         },
         "snap_interval_ms": interval,
@@ -226,14 +283,20 @@ def build_report(cfg: LoadConfig, bots: list[Bot], live: list[Bot], at_start: di
         "traffic": {
             "bytes_per_bot_s": round(bytes_in / n / seconds, 1) if seconds else None,
             "msgs_per_bot_s": round(frames_in / n / seconds, 2) if seconds else None,
-            "frames_in": frames_in, "bytes_in": bytes_in, "commands_out": commands, "rejected": rejected,
+            "frames_in": frames_in,
+            "bytes_in": bytes_in,
+            "commands_out": commands,
+            "rejected": rejected,
+            "reject_codes": _merge_codes(b.timings.reject_codes for b in measuring),
         },
         "send": {
-            "sends": sum(b.sends for b in live), "late": sum(b.late for b in live),
-            "skipped": sum(b.skipped for b in live), "late_max_ms": ms(max((b.late_max for b in live), default=0)),
+            "sends": sum(b.sends for b in live),
+            "late": sum(b.late for b in live),
+            "skipped": sum(b.skipped for b in live),
+            "late_max_ms": ms(max((b.late_max for b in live), default=0)),
         },
         "bot_loop_lag_ms": {"p99": ms(lag99), "max": ms(loop_lag[-1]) if loop_lag else None},
-        "bots_saturated": bool(lag99 is not None and lag99 > 0.5 * nominal),
+        "bots_lagged": bool(lag99 is not None and lag99 > 0.5 * nominal),
         "server": server,
     }
     p99 = interval["p99"]

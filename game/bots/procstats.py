@@ -18,7 +18,9 @@ def listening_pids(port: int) -> set[int]:
         conns = psutil.net_connections(kind="tcp")
     except psutil.AccessDenied:
         return set()
-    return {c.pid for c in conns if c.pid and c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port}
+    return {
+        c.pid for c in conns if c.pid and c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+    }
 
 
 def runworker_pids() -> set[int]:
@@ -126,15 +128,17 @@ class ProcessSampler:
         processes = []
         for t in self.tracked:
             cpu_s = t.cpu_end - t.cpu_start
-            processes.append({
-                "pid": t.proc.pid,
-                "name": t.name,
-                "cpu_s": round(cpu_s, 3),
-                "cpu_pct": round(100 * cpu_s / self._elapsed, 1) if self._elapsed else None,
-                "cpu_pct_max": round(max(t.pct), 1) if t.pct else None,
-                "rss_mb": round(max(t.rss) / 2**20, 1) if t.rss else None,
-                "exited": t.gone,
-            })
+            processes.append(
+                {
+                    "pid": t.proc.pid,
+                    "name": t.name,
+                    "cpu_s": round(cpu_s, 3),
+                    "cpu_pct": round(100 * cpu_s / self._elapsed, 1) if self._elapsed else None,
+                    "cpu_pct_max": round(max(t.pct), 1) if t.pct else None,
+                    "rss_mb": round(max(t.rss) / 2**20, 1) if t.rss else None,
+                    "exited": t.gone,
+                }
+            )
         cpu_s = sum(p["cpu_s"] for p in processes)
         return {
             "pids": [p["pid"] for p in processes],

@@ -1,0 +1,230 @@
+"""The systems benchmarks/run.py drives: CubeArena embedded, CubeArena scaled out, the bare baseline.
+
+Each is a context manager that starts its processes, exposes `urls` (the bots' targets) and
+`pids` (what to sample), and stops everything it started on exit.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cubearena.liveserver import LiveServer, free_port  # noqa: E402
+
+BENCH_DB = "cubearena_bench"
+POSTGRES = "postgres://postgres@127.0.0.1:5432"
+REDIS_DB_URL = "redis://127.0.0.1:6379/2"
+
+
+def production_env() -> dict[str, str]:
+    """DEBUG off (as deployed), plain HTTP on loopback, players per match not capped."""
+    return {
+        "DEBUG": "0",
+        "SECURE": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "CUBEARENA_MAX_PLAYERS": "100000",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def pin(pids: list[int], cpus: set[int] | None) -> None:
+    """Pin every thread of each process to `cpus` (threads made later inherit it)."""
+    if not cpus:
+        return
+    for pid in pids:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                os.sched_setaffinity(int(tid), cpus)
+            except OSError:
+                pass
+
+
+class System:
+    name = "?"
+    baseline = False
+
+    def __init__(self, cpus: set[int] | None = None):
+        self.cpus = cpus
+        self.urls: list[str] = []
+        self.pids: list[int] = []
+
+    def __enter__(self) -> System:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        pin(self.pids, self.cpus)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+
+class Embedded(System):
+    """The default deployment: one Daphne, in-memory layer, arbiter on its loop, SQLite."""
+
+    name = "embedded"
+
+    def start(self) -> None:
+        self.server = LiveServer(env=production_env())
+        self.server.start()
+        self.urls, self.pids = [self.server.url], [self.server.proc.pid]
+
+    def stop(self) -> None:
+        if getattr(self, "server", None):
+            self.server.stop()
+
+
+def reset_database(name: str = BENCH_DB) -> str:
+    """A fresh, empty PostgreSQL database; its URL."""
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{POSTGRES}/{name}"
+
+
+class Scaled(System):
+    """Scaled out: 2 Daphne servers + 2 `runworker arbiter` on channels-redis, PostgreSQL."""
+
+    name = "scaled"
+
+    def __init__(self, cpus: set[int] | None = None, servers: int = 2, workers: int = 2):
+        super().__init__(cpus)
+        self.n_servers, self.n_workers = servers, workers
+        self.servers: list[LiveServer] = []
+        self.workers: list[subprocess.Popen] = []
+        self._tmp = tempfile.TemporaryDirectory(prefix="cubearena-bench-")
+        self._logs: list = []
+
+    def start(self) -> None:
+        env = production_env() | {
+            "REDIS_URL": REDIS_DB_URL,
+            "CHANNEL_PREFIX": f"bench{secrets.token_hex(4)}",  # no clash with anyone else on this Redis
+            "DATABASE_URL": reset_database(),
+        }
+        for i in range(self.n_servers):
+            server = LiveServer(env=env, log_path=Path(self._tmp.name) / f"daphne{i}.log")
+            self.servers.append(server)
+            server.start()  # the first one migrates the fresh database
+        for i in range(self.n_workers):
+            log = open(Path(self._tmp.name) / f"worker{i}.log", "w")
+            self._logs.append(log)
+            self.workers.append(
+                subprocess.Popen(
+                    [sys.executable, "manage.py", "runworker", "arbiter"],
+                    cwd=ROOT,
+                    env=self.servers[0].env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        self._wait_healthy()
+        self.urls = [s.url for s in self.servers]
+        self.pids = [s.proc.pid for s in self.servers] + [w.pid for w in self.workers]
+
+    def _wait_healthy(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(w.poll() is not None for w in self.workers):
+                raise RuntimeError(f"a runworker exited early; see {self._tmp.name}")
+            try:
+                with urllib.request.urlopen(self.servers[0].url + "/healthz", timeout=5) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"/healthz did not pass within {timeout:.0f} s; see {self._tmp.name}")
+
+    def stop(self) -> None:
+        for w in self.workers:
+            if w.poll() is None:
+                w.terminate()
+        for w in self.workers:
+            try:
+                w.wait(10)
+            except subprocess.TimeoutExpired:
+                w.kill()
+        for server in self.servers:
+            server.stop()
+        for log in self._logs:
+            log.close()
+        self._tmp.cleanup()
+
+
+class Baseline(System):
+    """benchmarks/baseline_server.py in one process, `delta` or `full` snapshots."""
+
+    baseline = True
+
+    def __init__(self, mode: str, cpus: set[int] | None = None, tick_rate: int = 20):
+        super().__init__(cpus)
+        self.mode, self.tick_rate = mode, tick_rate
+        self.name = f"baseline-{mode}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        port = free_port()
+        self._log = tempfile.NamedTemporaryFile("w+", prefix="baseline-", suffix=".log")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "benchmarks" / "baseline_server.py"),
+                "--port",
+                str(port),
+                "--mode",
+                self.mode,
+                "--tick-rate",
+                str(self.tick_rate),
+            ],
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 20
+        while "listening" not in Path(self._log.name).read_text():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"baseline server did not start: {Path(self._log.name).read_text()[-500:]}"
+                )
+            time.sleep(0.1)
+        self.urls, self.pids = [f"http://127.0.0.1:{port}"], [self.proc.pid]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if getattr(self, "_log", None):
+            self._log.close()
+
+
+def make(name: str, cpus: set[int] | None, tick_rate: int) -> System:
+    if name == "embedded":
+        return Embedded(cpus)
+    if name == "scaled":
+        return Scaled(cpus)
+    if name in ("baseline-delta", "baseline-full"):
+        return Baseline(name.split("-")[1], cpus, tick_rate)
+    raise ValueError(f"unknown system {name!r}")
