@@ -53,6 +53,7 @@ class MatchRuntime:
         self.keyframe_every = max(1, round(limits.KEYFRAME_EVERY_S * self.tick_rate))
         self.tick_lags: deque[float] = deque(maxlen=4096)
         self.failures = 0
+        self.players_changed = False
         self.disposed = False
         self._tasks: list[asyncio.Task] = []
         self._on_dispose = on_dispose
@@ -93,7 +94,7 @@ class MatchRuntime:
         await self._send(reply, {"type": "game.welcome", "tick": self.state.world.tick, "arbiter": self.channel,
                                  "payload": encode(self._welcome(player, binary), binary)})
         if player is not None:
-            await self._broadcast_players()
+            self._broadcast_players()
             await notify_lobby()
 
     def _welcome(self, player: int | None, binary: bool) -> dict:
@@ -132,7 +133,7 @@ class MatchRuntime:
         if not self.sockets:
             self.empty_since = self.loop.time()
         log.info("match %s: player %s left", self.match_id, player)
-        await self._broadcast_players()
+        self._broadcast_players()
         await notify_lobby()
 
     async def command(self, msg: dict) -> None:
@@ -198,7 +199,7 @@ class MatchRuntime:
             seat.online = False
             self.presence[player] = "left"
         await self._correction(gone, f"{rule}: player removed")
-        await self._broadcast_players()
+        self._broadcast_players()
         log.warning("match %s: player %s kicked (%s)", self.match_id, player, rule)
         return f"kicked, removed {len(gone)} cubes"
 
@@ -224,10 +225,14 @@ class MatchRuntime:
             if sock is not None:
                 await self._reject(sock[0], reject)
         if result.tick % self.keyframe_every == 0:
-            snap = self._full()
+            snap = self._full(result.changes.cids)
         else:
             snap = delta_snap(self.state.world, now_ms(), result.acks, result.changes)
         await self._publish(snap)
+        if self.players_changed:
+            self.players_changed = False
+            await self.bcast.group_send(self.group, {"type": "game.message",
+                                                     "msg": {"type": "players", "players": self.state.players()}})
         if self.empty_since is not None and now - self.empty_since > limits.EMPTY_MATCH_TIMEOUT_S:
             await self.dispose(f"no player for {limits.EMPTY_MATCH_TIMEOUT_S:.0f} s")
 
@@ -311,9 +316,9 @@ class MatchRuntime:
         return ours
 
     # -- sending ------------------------------------------------------------------
-    def _full(self) -> Snap:
+    def _full(self, cids: dict[int, str] | None = None) -> Snap:
         acks = {s.player: s.ack for s in self.state.seats.values()}
-        return full_snap(self.state.world, now_ms(), acks)
+        return full_snap(self.state.world, now_ms(), acks, cids)
 
     async def _publish(self, snap: Snap) -> None:
         binary = any(b for _, b in self.sockets.values()) or any(self.spectators.values())
@@ -323,8 +328,9 @@ class MatchRuntime:
             "text": snap.text if text else None, "data": snap.data if binary else None,
         })
 
-    async def _broadcast_players(self) -> None:
-        await self.bcast.group_send(self.group, {"type": "game.message", "msg": {"type": "players", "players": self.state.players()}})
+    def _broadcast_players(self) -> None:
+        """Send the player list with the next tick: a burst of joins costs one list, not N."""
+        self.players_changed = True
 
     async def _reject(self, reply: str, reject) -> None:
         msg = {"type": "reject", "seq": reject.seq, "code": reject.code, "message": reject.message}

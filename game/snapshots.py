@@ -56,9 +56,10 @@ class Snap:
         return self._bytes
 
 
-def full_snap(world: World, t_ms: int, acks: dict[int, int]) -> Snap:
-    """Every entity, as of the world's current tick."""
-    return Snap(world.tick, t_ms, True, acks, list(world.entities.values()), {}, [])
+def full_snap(world: World, t_ms: int, acks: dict[int, int], cids: dict[int, str] | None = None) -> Snap:
+    """Every entity, as of the world's current tick (with the cids of spawns made on that tick,
+    so a keyframe that falls on a spawn's tick still confirms the owner's provisional cube)."""
+    return Snap(world.tick, t_ms, True, acks, list(world.entities.values()), cids or {}, [])
 
 
 def delta_snap(world: World, t_ms: int, acks: dict[int, int], changes: Changes) -> Snap:
