@@ -23,7 +23,8 @@ class AuditorConsumer(WorkerConsumer):
     async def audit_batch(self, message):
         verdicts = review(message["batch"])
         if verdicts:
-            log.info("match %s: %d verdicts (%s)", message["match"], len(verdicts),
-                     ", ".join(sorted({v["rule"] for v in verdicts})))
+            for v in verdicts:
+                log.info("match %s: %s (%s) for player %s: %s", message["match"], v["kind"], v["rule"],
+                         v["player"], v["evidence"])
             await self.channel_layer.send(message["reply"], {"type": "match.verdicts", "match": message["match"],
                                                              "verdicts": verdicts})

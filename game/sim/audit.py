@@ -34,8 +34,11 @@ def speed_cap(batch: dict) -> list[Verdict]:
     extra: dict[tuple[int, int], float] = {}
     for player, seq, op, ids, claimed, applied, tick, *_ in batch["commands"]:
         if op in ("move", "nudge") and applied < tick:
-            for i in ids:  # the fast-forward may shift the cube by up to 2 steps per backdated tick
-                extra[(i, tick + 1)] = extra.get((i, tick + 1), 0) + 2 * step * (tick - applied)
+            # The fast-forward may shift the cube by up to 2 steps (each with its rounding) per
+            # backdated tick: back along the old path and forward along the new one.
+            shift = 2 * (step + limits.AUDIT_STEP_SLACK) * (tick - applied)
+            for i in ids:
+                extra[(i, tick + 1)] = extra.get((i, tick + 1), 0) + shift
     placed = {(i, t) for i, t in batch.get("placed", [])}
     owners = _owners(batch)
     verdicts = []

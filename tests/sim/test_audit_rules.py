@@ -73,3 +73,20 @@ def test_it_finds_nothing_in_honest_play():
     b = state.audit_batch()
     assert len(b["commands"]) == 10 and len(b["trails"][str(cube.id)]) > 30
     assert review(b) == []
+
+
+def test_it_finds_nothing_when_backdated_moves_reverse_a_cube():
+    state = MatchState(World(100, 100, speed=5, tick_rate=30))
+    state.seat(ALICE, "alice", "#e5533d", now=0.0)
+    state.submit(Command(ALICE, 1, 0, "spawn", point=(0, 0), cid="c1"), 0.0)
+    state.tick(0.03)
+    (cube,) = state.world.entities.values()
+    t, seq = 0.03, 1
+    for k in range(40):  # back and forth, every command claiming the furthest tick allowed
+        seq += 1
+        target = (20.0, 13.0) if k % 2 else (-20.0, -13.0)
+        state.submit(Command(ALICE, seq, max(0, state.world.tick - state.window), "move", (cube.id,), target), t)
+        for _ in range(state.window + 2):
+            t += 1 / 30
+            state.tick(t)
+    assert speed_cap(state.audit_batch()) == []
