@@ -1,5 +1,7 @@
 """Drop a WebSocket client that stops reading, before its backlog eats the server's memory.
 
+(Also: pass a close's reason on to the client, which Daphne otherwise drops.)
+
 Daphne writes every frame into Twisted's transport, whose buffer grows without limit when
 the peer stops reading; the consumer cannot see it. This wraps Daphne's send to measure the
 transport's backlog first and abort the connection once it passes SLOW_READER_BYTES. The
@@ -55,6 +57,14 @@ def install() -> None:
                 return
         return original(self, content, binary)
 
+    def handle_reply(self, message, _original=WebSocketProtocol.handle_reply):
+        # Daphne drops a close's reason; players should read why (kicked, ended, replaced).
+        if message.get("type") == "websocket.close" and message.get("reason") and self.state == self.STATE_OPEN:
+            self.sendClose(code=message.get("code") or 1000, reason=str(message["reason"])[:120])
+            return
+        return _original(self, message)
+
     serverSend.bounded = True
     WebSocketProtocol.serverSend = serverSend
     WebSocketProtocol.connectionMade = connectionMade
+    WebSocketProtocol.handle_reply = handle_reply

@@ -111,3 +111,29 @@ def test_it_drops_a_client_that_stops_reading_without_slowing_the_others():
     gaps = sorted(result["intervals"])
     p99 = gaps[int(0.99 * (len(gaps) - 1))]
     assert statistics.median(gaps) < 0.05 and p99 < 0.2, f"alice's snaps: median {statistics.median(gaps)}, p99 {p99}"
+
+
+def test_it_tells_a_kicked_player_why_in_the_close_frame():
+    """Through Daphne for real: the close carries the reason the consumer gave."""
+
+    async def kicked(server: LiveServer) -> tuple[int, str]:
+        import websockets
+
+        owner = Account(server.url)
+        await owner.guest("alice")
+        match = await owner.create_match("kick reason", max_players=4)
+        mallory = Account(server.url)
+        pid = await mallory.guest("mallory")
+        sock = await mallory.open_socket(match)
+        await sock.recv()
+        server.manage("operate", match["id"], "kick", "--player", str(pid), "--by", "ops")
+        try:
+            while True:
+                await sock.recv()
+        except websockets.ConnectionClosed as closed:
+            return closed.rcvd.code, closed.rcvd.reason
+
+    with LiveServer() as server:
+        with ThreadPoolExecutor(1) as pool:
+            code, reason = pool.submit(asyncio.run, kicked(server)).result()
+    assert code == 4430 and "removed from the match" in reason
