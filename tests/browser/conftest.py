@@ -62,7 +62,7 @@ class Player:
         self.server = server
         self.context = browser.new_context(viewport={"width": 1100, "height": 760})
         self.page = self.context.new_page()
-        self.page.set_default_timeout(15_000)
+        self.page.set_default_timeout(30_000)
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.context.request.get(server.url + "/api/csrf")
@@ -81,8 +81,10 @@ class Player:
         return resp.json()
 
     def open(self, match_id: str, query: str = "") -> None:
-        self.page.goto(f"{self.server.url}/match/{match_id}/{query}")
-        self.wait(lambda s: s["connected"] and s["tick"] is not None, "the welcome")
+        # Not "load": three.js is 1.3 MB of modules and a loaded machine is slow to parse it;
+        # the welcome below is what matters.
+        self.page.goto(f"{self.server.url}/match/{match_id}/{query}", wait_until="domcontentloaded")
+        self.wait(lambda s: s["connected"] and s["tick"] is not None, "the welcome", timeout=40)
 
     def state(self) -> dict:
         return self.page.evaluate("window.__arena.state()")
