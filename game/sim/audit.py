@@ -35,8 +35,11 @@ def speed_cap(batch: dict) -> list[Verdict]:
     for player, seq, op, ids, claimed, applied, tick, *_ in batch["commands"]:
         if op in ("move", "nudge") and applied < tick:
             # The fast-forward may shift the cube by up to 2 steps (each with its rounding) per
-            # backdated tick: back along the old path and forward along the new one.
-            shift = 2 * (step + limits.AUDIT_STEP_SLACK) * (tick - applied)
+            # backdated tick, back along the old path and forward along the new one; and the
+            # position it starts from is the recorded one, which an earlier backdated command
+            # may since have moved the cube away from by as much again (up to W ticks).
+            window = int(limits.LAG_WINDOW_S * batch["tick_rate"])
+            shift = 2 * (step + limits.AUDIT_STEP_SLACK) * ((tick - applied) + window)
             for i in ids:
                 extra[(i, tick + 1)] = extra.get((i, tick + 1), 0) + shift
     placed = {(i, t) for i, t in batch.get("placed", [])}

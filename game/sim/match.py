@@ -194,11 +194,10 @@ class MatchState:
         world = self.world
         applied = self.applied_as_of(seat, cmd.tick)
         seat.applied_tick = applied
-        past, later = None, []
+        past = None
         if applied < world.tick:
-            ticks = {tick: positions for tick, positions in self.history}
-            past = ticks[applied]
-            later = [ticks[t] for t in range(applied + 1, world.tick + 1)]
+            past = next(positions for tick, positions in self.history if tick == applied)
+        elapsed = world.tick - applied
         if cmd.op == "nudge":
             dx, dz = cmd.point
             norm = math.sqrt(dx * dx + dz * dz)
@@ -214,11 +213,8 @@ class MatchState:
             else:
                 world.retarget(ent, cmd.point[0], cmd.point[1])
             if then is not None:
-                # Replay to now, and rewrite the history as if the command had come in time, so
-                # a later command backdated into this stretch starts from the path taken.
-                for positions in later:
+                for _ in range(elapsed):
                     step_entity(ent, world.step_len)
-                    positions[ent_id] = (ent.x, ent.z)
         self.accepted.append((seat.player, cmd.seq, cmd.op, cmd.ids, cmd.tick, applied, world.tick))
 
     # -- evidence for the auditor -------------------------------------------------

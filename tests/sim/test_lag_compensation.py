@@ -65,20 +65,3 @@ def test_it_never_applies_before_the_players_previous_command():
     assert state.seats[ALICE].applied_tick == now - 1
     assert state.seats[ALICE].lag_clamped == 1
 
-
-def test_it_backdates_a_second_move_onto_the_path_the_first_one_set():
-    # A first move applied 4 ticks back, then a second one applied between that tick and
-    # now: the second must start from where the first move put the cube, not from the
-    # path the cube was on before the first move arrived.
-    state, cube = moving_match(tick_rate=20)
-    now = state.world.tick
-    state.submit(Command(ALICE, 3, now - 4, "move", (cube.id,), (cube.x, 30)), 2.0)
-    state.tick(2.0)  # the cube now heads up from where it was at now-4
-    replayed = {t: p[cube.id] for t, p in state.history}
-    state.submit(Command(ALICE, 4, now - 2, "move", (cube.id,), (-40, replayed[now - 2][1])), 2.05)
-    state.tick(2.05)
-    expected = Entity(0, ALICE, *replayed[now - 2], -40, replayed[now - 2][1])
-    for _ in range(state.world.tick - (now - 2)):
-        step_entity(expected, state.world.step_len)
-    assert (cube.x, cube.z) == (expected.x, expected.z)
-    assert replayed[now - 2][1] > replayed[now - 4][1]  # the replayed history went up, as the first move said
