@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cubearena.liveserver import LiveServer, free_port  # noqa: E402
+from cubearena.liveserver import LiveServer, free_port, stop_process  # noqa: E402
 
 BENCH_DB = "cubearena_bench"
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
@@ -210,12 +210,7 @@ class Baseline(System):
         self.urls, self.pids = [f"http://127.0.0.1:{port}"], [self.proc.pid]
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc)
         if getattr(self, "_log", None):
             self._log.close()
 
