@@ -1,7 +1,9 @@
-"""Shared test vectors for the step: the Python world writes them, `node --test` replays them.
+"""Shared test vectors: the Python simulation writes them, `node --test` replays them.
 
-Run `python -m game.sim.vectors` to rewrite tests/vectors/step.json; a Python test checks
-that the committed file is what this module produces, so the two languages cannot drift.
+Run `python -m game.sim.vectors` to rewrite tests/vectors/step.json (the step) and
+tests/vectors/prediction.json (the arbiter's lag compensation, for the browser's
+prediction and reconciliation); Python tests check that the committed files are what this
+module produces, so the two languages cannot drift.
 """
 
 from __future__ import annotations
@@ -9,15 +11,22 @@ from __future__ import annotations
 import json
 import random
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from .commands import Command
+from .match import MatchState
 from .world import World
 
-VECTOR_FILE = Path(__file__).resolve().parents[2] / "tests" / "vectors" / "step.json"
+VECTOR_DIR = Path(__file__).resolve().parents[2] / "tests" / "vectors"
+VECTOR_FILE = VECTOR_DIR / "step.json"
+PREDICTION_FILE = VECTOR_DIR / "prediction.json"
 
 
 def _state(world: World) -> list[list[float]]:
-    return [[e.id, e.owner, e.x, e.z, e.tx, e.tz] for e in sorted(world.entities.values(), key=lambda e: e.id)]
+    return [
+        [e.id, e.owner, e.x, e.z, e.tx, e.tz] for e in sorted(world.entities.values(), key=lambda e: e.id)
+    ]
 
 
 def _case(name: str, speed: float, tick_rate: int, rng: random.Random, n: int, ticks: int) -> dict:
@@ -66,14 +75,266 @@ def build() -> dict:
     }
 
 
+# -- prediction: the arbiter's lag compensation as the browser must replay it -------------
+
+PLAYERS = {1: ("alice", "#e5533d"), 2: ("bob", "#3d8be5"), 3: ("mallory", "#9b5de5")}
+
+
+@dataclass(frozen=True)
+class Order:
+    """One scripted command: sent by `player` after it had snap `issued`, stamped `claimed`,
+    reaching the arbiter while its world is at tick `at` (so processed in tick at + 1)."""
+
+    at: int
+    player: int
+    op: str
+    ids: tuple[int, ...] = ()
+    point: tuple[float, float] | None = None
+    claimed: int = 0
+    issued: int = 0
+    cid: str | None = None
+    seq: int | None = None  # None: the next number; a number: a hostile client's own choice
+    client: bool = True  # False: no honest client would send it (the browser never replays it)
+
+
+def _rows(world: World) -> list[list]:
+    return [
+        [e.id, e.owner, e.x, e.z, e.tx, e.tz] for e in sorted(world.entities.values(), key=lambda e: e.id)
+    ]
+
+
+def _session(
+    name: str,
+    tick_rate: int,
+    speed: float,
+    arena: tuple[int, int],
+    cube_cap: int,
+    ticks: int,
+    orders: list[Order],
+    about: str,
+) -> dict:
+    """Drive a MatchState through `orders`; record every snap as a delta and as the full state."""
+    state = MatchState(World(arena[0], arena[1], speed, tick_rate), cube_cap=cube_cap)
+    players = sorted({o.player for o in orders})
+    for p in players:
+        state.seat(p, *PLAYERS[p], now=0.0)
+    snaps = [{"tick": 0, "ents": [], "gone": [], "acks": {}, "state": _rows(state.world)}]
+    commands: list[dict] = []
+    last_seq = dict.fromkeys(players, 0)
+    pending = sorted(orders, key=lambda o: o.at)  # stable: same-tick orders keep their script order
+    for i in range(ticks):
+        now = i / tick_rate + 0.01
+        while pending and pending[0].at == i:
+            o = pending.pop(0)
+            seq = o.seq if o.seq is not None else last_seq[o.player] + 1
+            last_seq[o.player] = max(last_seq[o.player], seq)
+            cmd = Command(o.player, seq, o.claimed, o.op, o.ids, o.point, o.cid)
+            reject = state.submit(cmd, now)
+            commands.append(
+                {
+                    "player": o.player,
+                    "seq": seq,
+                    "op": o.op,
+                    "ids": list(o.ids),
+                    "point": list(o.point) if o.point is not None else None,
+                    "cid": o.cid,
+                    "claimed": o.claimed,
+                    "issued": o.issued,
+                    "at": i,
+                    "client": o.client,
+                    "reject": reject.code if reject else None,
+                    "rejected_at": i if reject else None,
+                    "applied": None,
+                    "proc": None,
+                }
+            )
+        seen = len(state.accepted)
+        result = state.tick(now + 0.5 / tick_rate)
+        for player, seq, _op, _ids, _claimed, applied, _tick in state.accepted[seen:]:
+            _find(commands, player, seq)["applied"] = applied
+        for reject in result.rejects:
+            found = _find(commands, reject.player, reject.seq)
+            found["reject"], found["rejected_at"] = reject.code, result.tick
+        changes = result.changes
+        listed = [state.world.entities[i] for i in sorted(changes.touched) if i in state.world.entities]
+        snaps.append(
+            {
+                "tick": result.tick,
+                "ents": [[e.id, e.owner, e.x, e.z, e.tx, e.tz, changes.cids.get(e.id)] for e in listed],
+                "gone": sorted(changes.gone),
+                "acks": {str(p): a for p, a in sorted(result.acks.items())},
+                "state": _rows(state.world),
+            }
+        )
+    acked = dict.fromkeys(players, 0)
+    for snap in snaps:
+        for p, a in snap["acks"].items():
+            for c in commands:
+                if (
+                    c["player"] == int(p)
+                    and acked[int(p)] < c["seq"] <= a
+                    and c["at"] < snap["tick"]
+                    and c["proc"] is None
+                    and c["reject"] != "stale_seq"
+                ):
+                    c["proc"] = snap["tick"]
+            acked[int(p)] = max(acked[int(p)], a)
+    return {
+        "name": name,
+        "about": about,
+        "tick_rate": tick_rate,
+        "speed": speed,
+        "arena": list(arena),
+        "window": state.window,
+        "cube_cap": cube_cap,
+        "players": players,
+        "commands": commands,
+        "snaps": snaps,
+    }
+
+
+def _find(commands: list[dict], player: int, seq: int) -> dict:
+    return next(c for c in reversed(commands) if c["player"] == player and c["seq"] == seq)
+
+
+def _backdating_10hz() -> dict:
+    a, b, m = 1, 2, 3
+    o = Order
+    orders = [
+        o(0, a, "spawn", point=(0, 0), cid="c1"),
+        o(0, a, "spawn", point=(10, 5), cid="c2"),
+        o(0, b, "spawn", point=(-10, -10), cid="c1"),
+        o(1, a, "spawn", point=(20, -5), cid="c3", claimed=1, issued=1),
+        o(1, m, "spawn", point=(-20, 20), cid="m1", claimed=1, issued=1),
+        o(3, a, "move", (1,), (8, 0), claimed=2, issued=2),  # one tick back
+        o(5, a, "move", (2,), (10, 15), claimed=3, issued=3),  # W back: the edge of the window
+        o(6, a, "nudge", (1,), (1, 1), claimed=5, issued=4),  # diagonal
+        o(7, a, "move", (1, 2), (-5, -5), claimed=1, issued=6),  # far back: clamped to now - W
+        o(8, a, "move", (4,), (20, 10), claimed=12, issued=7),  # a future tick counts as now
+        o(9, a, "move", (1,), (0, 20), claimed=8, issued=7),  # two in one tick; the second
+        o(9, a, "nudge", (1,), (-1, 0), claimed=7, issued=7),  # ... not before the first
+        o(12, a, "move", (2,), (30, 30), claimed=11, issued=10),  # applied as of 11, processed in 13
+        o(13, a, "nudge", (2,), (0, -1), claimed=12, issued=11),  # rewinds to history[12]: before the move
+        o(14, b, "move", (1,), (-30, 0), claimed=13, issued=12),  # not_owner
+        o(14, b, "nudge", (3,), (0, 1), claimed=14, issued=12),
+        o(15, a, "delete", (4,), claimed=14, issued=13),
+        o(15, a, "move", (4,), (0, 0), claimed=14, issued=13),  # unknown_entity: deleted just before
+        o(16, a, "spawn", point=(-3, 7), cid="c4", claimed=15, issued=14),
+        o(17, a, "spawn", point=(60, -70), cid="c5", claimed=16, issued=15),  # clamped to the arena
+        o(18, a, "spawn", point=(1, 1), cid="c6", claimed=17, issued=16),  # cube_cap at the tick
+        o(18, a, "spawn", point=(2, 2), cid="c7", claimed=17, issued=16),
+        o(18, a, "spawn", point=(3, 3), cid="c8", claimed=17, issued=16),
+        o(18, a, "spawn", point=(4, 4), cid="c9", claimed=17, issued=16),  # spawn_cooldown at once
+        o(19, a, "move", (6, 7), (-40, 45), claimed=18, issued=18),
+        o(20, m, "move", (5,), (5, 5), claimed=19, issued=18, seq=1, client=False),  # stale_seq
+        o(22, m, "spawn", point=(-20, -20), cid="m2", claimed=21, issued=20),
+        o(23, m, "move", (8,), (0, -30), claimed=22, issued=22, client=False),  # before its cube existed
+        o(24, a, "nudge", (6,), (-1, -1), claimed=23, issued=22),
+        o(25, a, "nudge", (6,), (-1, -1), claimed=24, issued=23),
+        o(26, a, "nudge", (6,), (1, 0), claimed=25, issued=24),
+        o(30, a, "move", (1, 2, 6), (-12.34, 5.67), claimed=29, issued=28),
+        o(31, b, "move", (3,), (49.99, -49.99), claimed=29, issued=28),
+    ]
+    return _session(
+        "backdating-10hz",
+        10,
+        5.0,
+        (100, 100),
+        4,
+        60,
+        orders,
+        "backdated moves and nudges at W = 2: in window, at its edge, clamped, future, "
+        "two in one tick, a second command rewinding to a history the first did not "
+        "rewrite, refusals (not_owner, unknown_entity, cube_cap, spawn_cooldown, stale_seq)",
+    )
+
+
+def _random_session(
+    name: str,
+    tick_rate: int,
+    speed: float,
+    arena: tuple[int, int],
+    seed: int,
+    ticks: int,
+    up: tuple[int, int],
+    down: tuple[int, int],
+    every: int,
+) -> dict:
+    """Two clients with a lag of `up`/`down` ticks (ranges) ordering their cubes about at random."""
+    rng = random.Random(seed)
+    hw, hd = arena[0] / 2, arena[1] / 2
+    orders = []
+    for p in (1, 2):
+        for k in range(3):
+            orders.append(
+                Order(
+                    0,
+                    p,
+                    "spawn",
+                    point=(round(rng.uniform(-hw, hw), 2), round(rng.uniform(-hd, hd), 2)),
+                    cid=f"c{k + 1}",
+                )
+            )
+    # The spawns above get ids 1-6 in order: player 1 owns 1-3, player 2 owns 4-6.
+    owned = {1: [1, 2, 3], 2: [4, 5, 6]}
+    for p in (1, 2):
+        last_at, issued = 0, 2
+        while True:
+            issued += rng.randint(1, every)
+            at = max(last_at, issued + rng.randint(*up))
+            if at >= ticks - 25:
+                break
+            last_at = at
+            claimed = max(0, issued + rng.randint(*down) + rng.choice((-1, 0, 0, 0, 1)))
+            ids = tuple(sorted(rng.sample(owned[p], rng.randint(1, len(owned[p])))))
+            if rng.random() < 0.6:
+                point = (
+                    round(rng.uniform(-hw * 1.1, hw * 1.1), 2),
+                    round(rng.uniform(-hd * 1.1, hd * 1.1), 2),
+                )
+                orders.append(Order(at, p, "move", ids, point, claimed=claimed, issued=issued))
+            else:
+                d = rng.choice([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)])
+                orders.append(Order(at, p, "nudge", ids, d, claimed=claimed, issued=issued))
+    return _session(
+        name,
+        tick_rate,
+        speed,
+        arena,
+        50,
+        ticks,
+        orders,
+        f"two clients {up[0]}-{up[1]} ticks up and {down[0]}-{down[1]} down, ordering at random",
+    )
+
+
+def build_prediction() -> dict:
+    cases = [
+        _backdating_10hz(),
+        _random_session("random-20hz", 20, 5.0, (100, 100), 7, 160, (1, 4), (1, 3), 4),
+        _random_session("random-30hz-held-nudges", 30, 5.0, (100, 100), 11, 150, (3, 6), (2, 5), 3),
+        _random_session("edges-7hz", 7, 3.7, (60, 40), 5, 90, (0, 2), (0, 2), 3),
+    ]
+    return {
+        "about": "PROTOCOL.md lag compensation as game.sim.match.MatchState applies it. Per case: "
+        "'commands' as sent ('claimed' the tick stamp, 'issued' the last snap the client had, "
+        "'at' the arbiter's tick on arrival, 'applied' the tick a move or nudge took effect as of, "
+        "'proc' the snap whose acks first cover it, 'reject' a refusal code); 'snaps' one per "
+        "tick: the delta ('ents' rows [id, owner, x, z, tx, tz, cid], 'gone', 'acks') and the "
+        "full 'state' rows [id, owner, x, z, tx, tz] after that tick.",
+        "cases": cases,
+    }
+
+
 def dumps(data: dict) -> str:
     return json.dumps(data, separators=(",", ":")) + "\n"
 
 
 def main() -> None:
-    VECTOR_FILE.parent.mkdir(parents=True, exist_ok=True)
+    VECTOR_DIR.mkdir(parents=True, exist_ok=True)
     VECTOR_FILE.write_text(dumps(build()))
-    print(f"wrote {VECTOR_FILE}", file=sys.stderr)
+    PREDICTION_FILE.write_text(dumps(build_prediction()))
+    print(f"wrote {VECTOR_FILE} and {PREDICTION_FILE}", file=sys.stderr)
 
 
 if __name__ == "__main__":

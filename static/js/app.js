@@ -1,12 +1,13 @@
 /**
- * The match page: wires the session (network), the presenter (motion), the view (three.js),
- * input and HUD together and runs the frame loop. connect() starts it all, dispose() ends it.
+ * The match page: wires the session (network), prediction and the presenter (motion), the
+ * view (three.js), input and HUD together and runs the frame loop. connect() starts it all,
+ * dispose() ends it.
  */
 
 import * as THREE from "three";
 import { LocalServer } from "./bench/local-server.js";
-import { socketUrl } from "./config.js";
-import { HUD_REFRESH_MS, SPAWN_SCATTER, BENCH_MAX_FRAMES } from "./tunables.js";
+import { lagCompEnabled, netGraphWanted, netSimParams, socketUrl } from "./config.js";
+import { HUD_REFRESH_MS, NET_GRAPH_REFRESH_MS, SPAWN_SCATTER, BENCH_MAX_FRAMES } from "./tunables.js";
 import { closeText, connectionText, noticeText } from "./hud/messages.js";
 import { Hud } from "./hud/hud.js";
 import { idsInBox } from "./input/box-select.js";
@@ -14,9 +15,11 @@ import { KeyboardInput } from "./input/keyboard-input.js";
 import { pickCube } from "./input/picking.js";
 import { PointerInput } from "./input/pointer-input.js";
 import { Selection } from "./input/selection.js";
+import { OwnMotion } from "./motion/own-motion.js";
 import { Presenter } from "./motion/presenter.js";
 import { Connection } from "./net/connection.js";
 import { MatchSession } from "./net/match-session.js";
+import { SimulatedSocket } from "./net/net-sim.js";
 import { WorldMirror } from "./net/world-mirror.js";
 import { ArenaView } from "./scene/arena-view.js";
 import { clampPoint } from "./sim/step.js";
@@ -30,12 +33,18 @@ export class ArenaApp {
   /**
    * @param {object} config parsed page configuration (config.js)
    * @param {object} dom {container, hud} elements
-   * @param {object} [options] `bench`: dummy cube count for the offline benchmark
+   * @param {object} [options] `bench`: dummy cube count for the offline benchmark; `search`:
+   *   the page's query string (network simulation, lag compensation, net graph)
    */
-  constructor(config, dom, { bench = 0 } = {}) {
+  constructor(config, dom, { bench = 0, search = "" } = {}) {
     this.config = config;
     this.dom = dom;
     this.bench = bench;
+    this.netSim = bench ? null : netSimParams(search);
+    this.lagComp = lagCompEnabled(search);
+    this.showNetGraph = netGraphWanted(search);
+    this.simSockets = [];
+    this.frameLog = null; // {ids, max, entries} while a test records frames
     this.frameTimes = [];
     this.frames = 0;
     this.connState = { state: "idle", attempt: 0 };
@@ -44,20 +53,36 @@ export class ArenaApp {
     this.raf = null;
     this.lastFrame = null;
     this.lastHud = 0;
+    this.lastNet = 0;
   }
 
   connect() {
     const cfg = this.config;
+    const env = {};
+    if (this.netSim) {
+      env.createSocket = (url) => {
+        const socket = new SimulatedSocket(new WebSocket(url), this.netSim);
+        this.simSockets.push(socket);
+        if (this.simSockets.length > 50) this.simSockets.shift();
+        return socket;
+      };
+    }
     this.transport = this.bench
       ? new LocalServer(this.bench, { arena: cfg.arena, speed: cfg.speed })
-      : new Connection(socketUrl(cfg.ws, window.location), { tickRate: cfg.tick_rate });
+      : new Connection(socketUrl(cfg.ws, window.location), { tickRate: cfg.tick_rate, lagComp: this.lagComp, env });
     this.mirror = new WorldMirror();
     this.mirror.tickRate = cfg.tick_rate;
     this.session = new MatchSession(this.transport, { mirror: this.mirror, isCreator: cfg.is_creator });
-    this.presenter = new Presenter(this.mirror).connect();
+    const transport = this.transport;
+    this.ownMotion = new OwnMotion(this.mirror, this.session.pending, {
+      present: (now) => transport.presentTick(now),
+      // Before any command's way up was timed: half the round trip.
+      fallbackUp: () => (transport.clock ? transport.clock.halfRttTicks : 0),
+    });
+    this.presenter = new Presenter(this.mirror, { ownMotion: this.ownMotion }).connect();
     this.view = new ArenaView(this.dom.container, cfg.arena[0], cfg.arena[1]).connect();
     this.selection = new Selection();
-    this.hud = new Hud(this.dom.hud, { ...cfg, role: this.bench ? "player" : cfg.role });
+    this.hud = new Hud(this.dom.hud, { ...cfg, role: this.bench ? "player" : cfg.role, netGraph: this.showNetGraph });
     this.pointer = new PointerInput(this.view.canvas, this.view.rig, (ray) => pickCube(ray, this.presenter.drawn.values(), this.view.cubes.size)).connect();
     this.keyboard = new KeyboardInput().connect();
     this.wire();
@@ -81,8 +106,13 @@ export class ArenaApp {
 
   wire() {
     const { session, mirror, selection, pointer, keyboard, hud } = this;
+    const own = this.ownMotion;
     session.addEventListener("state", (ev) => this.onConnection(ev.detail));
-    session.addEventListener("welcome", () => this.onWelcome());
+    session.addEventListener("welcome", (ev) => this.onWelcome(ev.detail));
+    session.addEventListener("snap", () => own.reconcile());
+    session.addEventListener("command", () => own.commandSent());
+    session.addEventListener("rejected", () => own.rejected());
+    session.addEventListener("correction", (ev) => own.corrected(ev.detail.ids));
     session.addEventListener("players", (ev) => this.view.colors.set(ev.detail.players));
     session.addEventListener("notice", (ev) => hud.toasts.show(noticeText(ev.detail), ev.detail.kind));
     session.addEventListener("ended", (ev) => this.onEnded(ev.detail.reason));
@@ -105,6 +135,10 @@ export class ArenaApp {
     keyboard.addEventListener("clear", () => selection.clear());
     keyboard.addEventListener("select-all", () => selection.select(this.ownIds()));
     keyboard.addEventListener("nudge", (ev) => this.nudgeSelection(ev.detail.dx, ev.detail.dz));
+    keyboard.addEventListener("net-graph", () => {
+      hud.net.toggle();
+      this.lastNet = 0;
+    });
 
     hud.commands.addEventListener("spawn", () => this.spawn());
     hud.commands.addEventListener("delete", () => this.deleteSelection());
@@ -124,8 +158,10 @@ export class ArenaApp {
     this.refreshCommands();
   }
 
-  onWelcome() {
+  onWelcome(detail) {
     const m = this.mirror;
+    this.ownMotion.reset();
+    if (detail.dropped?.length) this.hud.toasts.show(`${detail.dropped.length} order(s) were lost while reconnecting.`, "info");
     this.view.setArena(m.arena[0], m.arena[1]);
     this.hud.status.setColor(m.color);
     this.refreshCommands();
@@ -144,14 +180,19 @@ export class ArenaApp {
 
   // -- orders -------------------------------------------------------------------------------
 
+  /** Own cubes that can take orders (not those a pending delete already hides). */
   ownIds() {
     const ids = [];
-    for (const ent of this.mirror.entities.values()) if (this.mirror.isOwn(ent.id)) ids.push(ent.id);
+    for (const ent of this.mirror.entities.values()) if (this.commandable(ent.id)) ids.push(ent.id);
     return ids;
   }
 
   ownSelected() {
-    return this.selection.list().filter((id) => this.mirror.isOwn(id));
+    return this.selection.list().filter((id) => this.commandable(id));
+  }
+
+  commandable(id) {
+    return this.mirror.isOwn(id) && !this.ownMotion.hidden.has(id);
   }
 
   onClick(id, shift) {
@@ -213,7 +254,7 @@ export class ArenaApp {
     const ids = this.ownSelected();
     if (ids.length === 0) return;
     if (this.cannot()) return;
-    this.session.delete(ids);
+    if (this.session.delete(ids).length) this.selection.prune((id) => !ids.includes(id)); // hidden at once
   }
 
   // -- frame ------------------------------------------------------------------------------------
@@ -224,10 +265,16 @@ export class ArenaApp {
     this.lastFrame = t;
     this.presenter.update(start);
     this.pointer.update();
-    this.view.draw(start, dt, this.presenter.drawn.values(), this.presenter.drawn.size, this.selection, this.hovered);
+    const p = this.presenter;
+    this.view.draw(start, dt, p.drawn.values(), p.drawn.size + p.provisional.size, this.selection, this.hovered, p.provisional.values());
+    if (this.frameLog) this.logFrame(t, start);
     if (start - this.lastHud >= HUD_REFRESH_MS) {
       this.lastHud = start;
       this.refreshHud();
+    }
+    if (start - this.lastNet >= NET_GRAPH_REFRESH_MS) {
+      this.lastNet = start;
+      this.hud.net.update(this.netStats());
     }
     this.frames += 1;
     if (this.bench) {
@@ -256,6 +303,70 @@ export class ArenaApp {
   }
 
   // -- the debug hook's view ----------------------------------------------------------------------
+
+  /** The net graph's numbers (and the debug hook's `net`). */
+  netStats() {
+    const t = this.transport;
+    const clock = this.presenter.clock;
+    const own = this.ownMotion.stats;
+    const pending = this.session.pending;
+    return {
+      rtt: t.rtt ?? null,
+      rttJitter: t.clock ? t.clock.rttJitter : 0,
+      jitter: clock.jitter,
+      interpDelay: clock.delayMs,
+      interpDelayTicks: clock.delayTicks,
+      serverTick: this.presenter.presentTick,
+      snapTick: this.mirror.tick,
+      snapBytesPerSec: t.snapBytesPerSec ?? 0,
+      pending: pending.size,
+      ackDelayTicks: pending.ackDelay(1 + Math.ceil(this.ownMotion.fallbackUp())),
+      upTicks: pending.upTicks(this.ownMotion.fallbackUp()),
+      appliedTick: pending.applied,
+      recentAcks: pending.recent.map((a) => ({ ...a })),
+      corrections: own.corrections,
+      correctionEvents: own.events,
+      correctionsPerSec: this.ownMotion.correctionsPerSec,
+      largestCorrection: own.largest,
+      lastCorrection: own.last,
+      totalCorrection: own.total,
+      recentCorrections: own.recent.map((c) => ({ ...c })),
+      snappedCorrections: own.snapped,
+      reconciles: own.reconciles,
+      extrapolatedFrames: this.presenter.stats.extrapolatedFrames,
+      blended: this.presenter.stats.blended,
+      lagComp: this.lagComp,
+      sim: this.netSim ? { ...this.netSim } : null,
+      droppedSnaps: this.simSockets.reduce((n, s) => n + s.dropped, 0),
+      pongsSent: t.pongsSent ?? 0,
+      graph: this.hud.net.visible,
+    };
+  }
+
+  /** Record this frame's facts for a test (started through the debug hook). */
+  logFrame(t, now) {
+    const log = this.frameLog;
+    const ents = [];
+    const p = this.presenter;
+    for (const e of this.mirror.entities.values()) {
+      if (log.ids !== null && !log.ids.has(e.id)) continue;
+      const d = p.drawn.get(e.id);
+      ents.push([e.id, d ? d.x : null, d ? d.z : null, e.x, e.z, e.tx, e.tz, d?.predicted ? 1 : 0, d?.extrapolated ? 1 : 0, e.listedAt]);
+    }
+    log.entries.push({
+      t,
+      now,
+      tick: this.mirror.tick,
+      renderTick: p.renderTick,
+      present: p.presentTick,
+      seq: this.session.seq.last,
+      ack: this.mirror.ack,
+      corrections: this.ownMotion.stats.corrections,
+      provisional: p.provisional.size,
+      ents,
+    });
+    if (log.entries.length > log.max) log.entries.shift();
+  }
 
   /** The ground point under viewport pixel (x, y) as {x, z}, or null. */
   groundAt(x, y) {

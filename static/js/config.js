@@ -1,7 +1,10 @@
 /**
  * The page's configuration: the JSON the match view embeds (possibly JSON-encoded twice when
- * it went through json_script as a string), checked and given defaults. Pure.
+ * it went through json_script as a string), checked and given defaults; and the debugging
+ * options its URL may carry. Pure.
  */
+
+import { NET_SIM_MAX_LAG_MS } from "./tunables.js";
 
 export class ConfigError extends Error {}
 
@@ -44,4 +47,34 @@ export function benchCount(search) {
   const n = Number.parseInt(raw, 10);
   if (!Number.isFinite(n) || n <= 0) return raw === "" ? 500 : 0;
   return Math.min(n, 5000);
+}
+
+/**
+ * ?lag=150&jitter=30&loss=0.02[&seed=N]: simulate a slow network on the client (ms each
+ * way, +- ms, share of incoming snaps dropped). Null when none is asked for.
+ */
+export function netSimParams(search) {
+  const q = new URLSearchParams(search);
+  const num = (name, lo, hi) => {
+    const v = Number.parseFloat(q.get(name) ?? "");
+    return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : 0;
+  };
+  const lag = num("lag", 0, NET_SIM_MAX_LAG_MS);
+  const jitter = num("jitter", 0, NET_SIM_MAX_LAG_MS);
+  const loss = num("loss", 0, 0.9);
+  if (lag === 0 && jitter === 0 && loss === 0) return null;
+  const seed = Number.parseInt(q.get("seed") ?? "", 10);
+  return { lag, jitter, loss, seed: Number.isFinite(seed) ? seed : null };
+}
+
+/** ?lagcomp=0: stamp commands with the last snap's tick only (to compare without lag compensation). */
+export function lagCompEnabled(search) {
+  const v = new URLSearchParams(search).get("lagcomp");
+  return !(v === "0" || v === "off" || v === "false");
+}
+
+/** ?netgraph=1: open the net graph at start (G toggles it). */
+export function netGraphWanted(search) {
+  const v = new URLSearchParams(search).get("netgraph");
+  return v !== null && v !== "0" && v !== "off";
 }

@@ -5,16 +5,31 @@
 
 export function installDebugHook(app, target = window) {
   const hook = {
-    version: 1,
+    version: 2,
     /** The client's state now (see the report in static/js/README.md). */
     state() {
-      const { mirror, session, presenter, selection } = app;
+      const { mirror, session, presenter, selection, ownMotion } = app;
       const drawn = presenter.drawn;
       const entities = [];
       for (const e of mirror.entities.values()) {
         const d = drawn.get(e.id);
-        entities.push({ id: e.id, owner: e.owner, x: e.x, z: e.z, tx: e.tx, tz: e.tz, drawnX: d ? d.x : e.x, drawnZ: d ? d.z : e.z, own: mirror.isOwn(e.id) });
+        entities.push({
+          id: e.id,
+          owner: e.owner,
+          x: e.x,
+          z: e.z,
+          tx: e.tx,
+          tz: e.tz,
+          drawnX: d ? d.x : e.x,
+          drawnZ: d ? d.z : e.z,
+          own: mirror.isOwn(e.id),
+          predicted: !!d?.predicted,
+          extrapolated: !!d?.extrapolated,
+          hidden: ownMotion.hidden.has(e.id),
+        });
       }
+      const provisional = [];
+      for (const p of ownMotion.provisional.values()) provisional.push({ cid: p.cid, seq: p.seq, x: p.x, z: p.z });
       entities.sort((a, b) => a.id - b.id);
       const counts = mirror.countByOwner();
       return {
@@ -33,6 +48,9 @@ export function installDebugHook(app, target = window) {
         ack: mirror.ack,
         rtt: app.transport.rtt ?? null,
         entities,
+        provisional,
+        net: app.netStats(),
+        presentTick: presenter.presentTick,
         selected: selection.list(),
         hovered: app.hovered,
         inspected: selection.inspected,
@@ -63,6 +81,27 @@ export function installDebugHook(app, target = window) {
     /** Per-frame JS time in ms (filled with ?bench=N). */
     get frameTimes() {
       return app.frameTimes;
+    },
+    /**
+     * Record each frame's facts from now on (for tests that need per-frame truths, which
+     * polling cannot give): {t, now, tick, renderTick, present, seq, ack, corrections,
+     * provisional, ents: [[id, drawnX, drawnZ, x, z, tx, tz, predicted, extrapolated,
+     * listedAt]]} (listedAt: the tick of the last snap that listed it) for
+     * `ids` (all when null), keeping the last `max` frames.
+     */
+    startFrameLog({ ids = null, max = 5000 } = {}) {
+      app.frameLog = { ids: ids === null ? null : new Set(ids), max, entries: [] };
+      return true;
+    },
+    /** The frames recorded so far (and keep recording); null if no log was started. */
+    takeFrameLog() {
+      if (!app.frameLog) return null;
+      const entries = app.frameLog.entries;
+      app.frameLog.entries = [];
+      return entries;
+    },
+    stopFrameLog() {
+      app.frameLog = null;
     },
   };
   Object.defineProperty(target, "__arena", { value: Object.freeze(hook), configurable: true });

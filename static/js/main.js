@@ -17,7 +17,8 @@ function start() {
   }
   config.name = config.name || document.body.dataset.matchName || "Match";
   config.shareUrl = document.body.dataset.shareUrl || null;
-  const app = new ArenaApp(config, { container, hud }, { bench: benchCount(window.location.search) }).connect();
+  const search = window.location.search;
+  const app = new ArenaApp(config, { container, hud }, { bench: benchCount(search), search }).connect();
   installDebugHook(app);
   window.addEventListener("pagehide", () => app.dispose(), { once: true });
   // Back to a page kept in the back/forward cache: its socket is gone, start afresh.

@@ -17,18 +17,78 @@ export const STALL_TIMEOUT_MS = 10000;
 export const RESYNC_RETRY_MS = 1000;
 /** Weight of a new round-trip sample in the smoothed RTT. */
 export const RTT_SMOOTHING = 0.25;
+/** Weight of a new deviation in a smoothed jitter (1/16, as RFC 3550 has it). */
+export const JITTER_SMOOTHING = 1 / 16;
+/** Snapshot bytes per second are averaged over this window (ms). */
+export const BYTES_RATE_WINDOW_MS = 2000;
 
 // -- commands -----------------------------------------------------------------
 /** PROTOCOL.md: a move, nudge or delete carries at most 64 ids. */
 export const MAX_IDS_PER_COMMAND = 64;
+/** game/limits.py NUDGE_DISTANCE: a nudge's target is this far along its direction. */
+export const NUDGE_DISTANCE = 1;
+/** PROTOCOL.md lag compensation: W = floor(LAG_WINDOW_S * tick_rate) ticks. */
+export const LAG_WINDOW_S = 0.25;
 /** PROTOCOL.md: at most 10 nudges a second while an arrow key is held. */
 export const NUDGE_INTERVAL_MS = 100;
 /** Spawns land within this many units of the ground point under the screen centre. */
 export const SPAWN_SCATTER = 2;
 
-// -- motion -------------------------------------------------------------------
-/** Other players' cubes are drawn this many snapshot intervals in the past. */
+// -- prediction and reconciliation (own cubes) ----------------------------------
+/** The replay of unacknowledged commands goes at most this many ticks past the last snap. */
+export const MAX_REPLAY_TICKS = 40;
+/** A replay covers the present plus this many ticks, so frames between snaps need no new one. */
+export const REPLAY_LOOKAHEAD_TICKS = 6;
+/** Acknowledgement delays (ticks from stamp to the acking snap) kept for their median... */
+export const ACK_DELAY_SAMPLES = 9;
+/** ...which is trusted from this many on (the first commands go while the page is busiest
+ * starting up); before, the way up is taken to be half the round trip. */
+export const ACK_DELAY_MIN_SAMPLES = 3;
+/** A re-prediction that moves a cube by more than this (units) counts as a correction. */
+export const CORRECTION_EPSILON = 1e-6;
+/** The visual error of a correction decays with this time constant (ms): a few frames. */
+export const CORRECTION_SMOOTH_MS = 90;
+/** A correction larger than this (units) is not bent away: the cube jumps. */
+export const CORRECTION_SNAP_DISTANCE = 3;
+/** Corrections per second are averaged over this window (ms). */
+export const CORRECTION_RATE_WINDOW_MS = 10000;
+/** The present may run ahead of real time by at most this factor while catching up. */
+export const PRESENT_CATCHUP = 1.5;
+/** Snaps this late (ms) against the present's timeline mean the server stalled: start again. */
+export const PRESENT_RESET_LATE_MS = 5000;
+
+// -- interpolation (other players' cubes) --------------------------------------
+/** Other players' cubes are drawn this many snapshot intervals in the past, to begin with. */
 export const INTERP_DELAY_TICKS = 2;
+/** Then the delay adapts to the snaps' measured lateness: one interval, plus the recent
+ * peak lateness, plus this margin (ticks), kept within MIN..MAX. */
+export const INTERP_MARGIN_TICKS = 0.25;
+export const INTERP_MIN_DELAY_TICKS = 1.25;
+export const INTERP_MAX_DELAY_TICKS = 6;
+/** Arrivals measured before the delay starts adapting. */
+export const INTERP_ADAPT_AFTER = 10;
+/** The delay changes by at most this many ticks per tick of time, up and down: remote cubes
+ * slow down or speed up by at most that fraction, never jump. */
+export const INTERP_DELAY_UP_PER_TICK = 0.1;
+export const INTERP_DELAY_DOWN_PER_TICK = 0.02;
+/** The peak lateness decays by this factor per arrival (forgets a spike in ten seconds or so). */
+export const LATENESS_PEAK_DECAY = 0.99;
+/** Past the newest snap (a late or lost one), cubes go on along the step toward their target
+ * for at most this many ticks, then hold. */
+export const EXTRAPOLATE_MAX_TICKS = 5;
+/** A remote cube whose extrapolation proved wrong catches up at this fraction of its speed
+ * (on top of its own motion), so its drawn speed stays below twice the real one. */
+export const REMOTE_CATCHUP = 0.5;
+/** A remote cube further off than this (units) jumps instead of catching up. */
+export const REMOTE_SNAP_DISTANCE = 5;
+/** After a gap, a full snap that the step reproduces fills the missing history (ticks). */
+export const GAP_FILL_MAX_TICKS = 40;
+
+// -- network simulation (?lag=&jitter=&loss=) -------------------------------------
+/** The largest lag or jitter (ms) the page accepts from its URL. */
+export const NET_SIM_MAX_LAG_MS = 5000;
+
+// -- motion -------------------------------------------------------------------
 /** Samples kept per entity (a power of two); covers the delay plus late snaps. */
 export const HISTORY_SIZE = 32;
 /** Weight of a new arrival in the tick-to-local-time offset (smooths network jitter). */
@@ -64,6 +124,8 @@ export const DRAG_THRESHOLD_PX = 5;
 
 // -- hud ----------------------------------------------------------------------
 export const TOAST_MS = 3500;
+/** The net graph (key G) refreshes this often (ms). */
+export const NET_GRAPH_REFRESH_MS = 250;
 export const HUD_REFRESH_MS = 250;
 /** The End match button asks for a second click within this time. */
 export const END_CONFIRM_MS = 3000;

@@ -106,7 +106,7 @@ function world() {
 test("the presenter draws other players' cubes between snapshots, never jumping", () => {
   let now = 0;
   const m = world();
-  const p = new Presenter(m, { clock: new PlaybackClock(10, { delayTicks: 2 }), now: () => now }).connect();
+  const p = new Presenter(m, { clock: new PlaybackClock(10, { delayTicks: 2, adapt: false }), now: () => now }).connect();
   m.applyWelcome(welcome({ tick: 0, you: 1, ents: [ent(5, 2, 0, 0, 20, 0)] }));
   let last = 0;
   for (let t = 1; t <= 20; t++) {
@@ -131,10 +131,14 @@ test("the presenter marks own cubes and draws them through OwnMotion", () => {
   const m = world();
   const calls = [];
   const ownMotion = {
-    place(e, renderTick, o) {
+    hidden: new Set(),
+    provisional: new Map(),
+    beginFrame: () => 0,
+    place(e, o) {
       calls.push(e.id);
       o.x = e.x;
       o.z = e.z;
+      return true;
     },
   };
   const p = new Presenter(m, { ownMotion, now: () => now }).connect();

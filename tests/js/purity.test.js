@@ -6,6 +6,8 @@ import { fileURLToPath } from "node:url";
 
 const PURE = [
   "sim/step.js",
+  "sim/lag-comp.js",
+  "sim/replay.js",
   "tunables.js",
   "config.js",
   "net/protocol.js",
@@ -15,6 +17,9 @@ const PURE = [
   "net/world-mirror.js",
   "net/connection.js",
   "net/match-session.js",
+  "net/pending.js",
+  "net/rate-meter.js",
+  "net/net-sim.js",
   "motion/playback-clock.js",
   "motion/own-motion.js",
   "motion/presenter.js",

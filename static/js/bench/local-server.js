@@ -6,8 +6,11 @@
  * Implements the transport interface MatchSession expects. Pure (no DOM, no three).
  */
 
+import { steerEntity } from "../sim/lag-comp.js";
 import { clampPoint, stepEntity, stepLength } from "../sim/step.js";
 import { BENCH_TICK_RATE } from "../tunables.js";
+
+const _t = { x: 0, z: 0, tx: 0, tz: 0 };
 
 export const BENCH_PLAYERS = [
   { id: 1, nickname: "bench-player", color: "#e5533d", online: true },
@@ -44,6 +47,7 @@ export class LocalServer extends EventTarget {
     this.nextId = 1;
     this.tick = 0;
     this.timer = null;
+    this.lastStepAt = null;
     this.isOpen = false;
     this.rtt = 0;
     this.pending = []; // commands, applied at the next tick like the server's queue
@@ -85,6 +89,7 @@ export class LocalServer extends EventTarget {
   dispose() {
     if (this.timer !== null) this.env.clearInterval(this.timer);
     this.timer = null;
+    this.lastStepAt = null;
     this.isOpen = false;
   }
 
@@ -92,6 +97,17 @@ export class LocalServer extends EventTarget {
 
   estimateTick() {
     return this.tick;
+  }
+
+  /** Commands apply at the next step, from where the cubes are now: no lag to compensate. */
+  stampTicks() {
+    return { tick: this.tick, asOf: this.tick, present: this.presentTick() };
+  }
+
+  /** The tick being built: the last one plus the part of an interval since it was sent. */
+  presentTick(now = this.env.now()) {
+    if (this.lastStepAt === null) return this.tick;
+    return this.tick + Math.min(1, Math.max(0, (now - this.lastStepAt) * this.tickRate) / 1000);
   }
 
   send(msg) {
@@ -112,6 +128,7 @@ export class LocalServer extends EventTarget {
     }
     for (const ent of this.entities.values()) stepEntity(ent, this.stepLen);
     this.tick += 1;
+    this.lastStepAt = this.env.now();
     this.emit("message", this.snap(false));
     this.touched.clear();
     this.gone = [];
@@ -132,7 +149,12 @@ export class LocalServer extends EventTarget {
     } else if (cmd.op === "nudge") {
       for (const id of cmd.ids) {
         const ent = own(id);
-        if (ent) this.setTarget(ent, ...clampPoint(ent.x + cmd.dir[0], ent.z + cmd.dir[1], this.arena[0], this.arena[1]));
+        if (!ent) continue;
+        // One unit along the direction, diagonals included, as the server does it.
+        _t.x = ent.x;
+        _t.z = ent.z;
+        steerEntity(_t, "nudge", cmd.dir, null, 0, this.stepLen, this.arena[0], this.arena[1]);
+        this.setTarget(ent, _t.tx, _t.tz);
       }
     } else if (cmd.op === "delete") {
       for (const id of cmd.ids) {

@@ -3,6 +3,7 @@
 import { CommandBar } from "./command-bar.js";
 import { FinalOverlay } from "./final-overlay.js";
 import { InspectPanel } from "./inspect-panel.js";
+import { NetGraph } from "./net-graph.js";
 import { PlayersPanel } from "./players-panel.js";
 import { StatusPanel } from "./status-panel.js";
 import { Toasts } from "./toasts.js";
@@ -17,9 +18,10 @@ export class Hud {
     this.inspect = new InspectPanel(root);
     this.toasts = new Toasts(root);
     this.overlay = new FinalOverlay(root);
+    this.net = new NetGraph(root, { visible: !!config.netGraph });
   }
 
   dispose() {
-    for (const part of [this.status, this.players, this.commands, this.inspect, this.toasts, this.overlay]) part.dispose();
+    for (const part of [this.status, this.players, this.commands, this.inspect, this.toasts, this.overlay, this.net]) part.dispose();
   }
 }

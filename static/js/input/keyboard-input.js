@@ -1,7 +1,8 @@
 /**
  * Keyboard shortcuts: N or Space spawn, Delete/Backspace/X delete, Escape clears the
- * selection, Ctrl/Cmd+A selects all own cubes, arrows nudge (at most 10 a second while held).
- * Emits `spawn`, `delete`, `clear`, `select-all` and `nudge` {dx, dz}. WASD belongs to the camera.
+ * selection, Ctrl/Cmd+A selects all own cubes, arrows nudge (at most 10 a second while held),
+ * G toggles the net graph. Emits `spawn`, `delete`, `clear`, `select-all`, `nudge` {dx, dz}
+ * and `net-graph`. WASD belongs to the camera.
  */
 
 import { isTyping } from "./typing.js";
@@ -68,6 +69,8 @@ export class KeyboardInput extends EventTarget {
       this.emit("delete");
     } else if (ev.code === "Escape") {
       this.emit("clear");
+    } else if (ev.code === "KeyG") {
+      this.emit("net-graph");
     }
   }
 

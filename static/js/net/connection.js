@@ -1,12 +1,14 @@
 /**
  * One match socket that keeps itself open: connects, parses frames, pings for the round
- * trip, reconnects with back-off after an ordinary close, and stops for good on the final
- * close codes. Emits `state` and `message` events; knows nothing of the world or the scene.
+ * trip and answers the server's pings, reconnects with back-off after an ordinary close,
+ * and stops for good on the final close codes. Emits `state` and `message` events; knows
+ * nothing of the world or the scene.
  */
 
-import { PING_INTERVAL_MS, STALL_TIMEOUT_MS } from "../tunables.js";
+import { BYTES_RATE_WINDOW_MS, PING_INTERVAL_MS, STALL_TIMEOUT_MS } from "../tunables.js";
 import { Backoff } from "./backoff.js";
-import { CLOSE_REPLACED, FINAL_CLOSES, isFinalClose, parseFrame, pingMsg } from "./protocol.js";
+import { CLOSE_REPLACED, FINAL_CLOSES, isFinalClose, parseFrame, pingMsg, pongMsg } from "./protocol.js";
+import { RateMeter } from "./rate-meter.js";
 import { ServerClock } from "./server-clock.js";
 
 const OPEN = 1;
@@ -28,15 +30,20 @@ function defaultEnv() {
 export class Connection extends EventTarget {
   /**
    * @param {string} url absolute ws:// or wss:// URL
-   * @param {object} [options] `env` replaces the browser's socket and timers (tests),
-   *   `backoff` a Backoff, `tickRate` the match's tick rate for the tick estimate.
+   * @param {object} [options] `env` replaces the browser's socket and timers (tests, the
+   *   network simulation), `backoff` a Backoff, `tickRate` the match's tick rate for the tick
+   *   estimate, `lagComp` false to stamp commands with the last snap's tick only.
    */
-  constructor(url, { env = {}, backoff = new Backoff(), tickRate = 10 } = {}) {
+  constructor(url, { env = {}, backoff = new Backoff(), tickRate = 10, lagComp = true } = {}) {
     super();
     this.url = url;
     this.env = { ...defaultEnv(), ...env };
     this.backoff = backoff;
+    this.lagComp = lagComp;
     this.clock = new ServerClock(tickRate);
+    this.snapBytes = new RateMeter(BYTES_RATE_WINDOW_MS);
+    this.answered = new Set(); // server ping stamps answered on this socket (each exactly once)
+    this.pongsSent = 0;
     this.socket = null;
     this.state = "idle"; // idle | connecting | open | waiting | closed
     this.final = null; // {code, reason} once the connection will not come back
@@ -86,13 +93,28 @@ export class Connection extends EventTarget {
     return true;
   }
 
-  /** The server tick a command issued now should carry. */
+  /** The server tick a command issued now should carry (PROTOCOL.md's formula, literally). */
   estimateTick() {
     return this.clock.estimateTick(this.env.now());
   }
 
+  /** The ticks of a command issued now: {tick} for the wire, {asOf} to draw it from. */
+  stampTicks() {
+    return this.clock.stamp(this.env.now(), this.lagComp);
+  }
+
+  /** The fractional server tick the client estimates is current at local time `now`. */
+  presentTick(now = this.env.now()) {
+    return this.clock.present(now);
+  }
+
   get rtt() {
     return this.clock.rtt;
+  }
+
+  /** Snapshot bytes received per second, lately. */
+  get snapBytesPerSec() {
+    return this.snapBytes.rate(this.env.now());
   }
 
   // -- socket events -------------------------------------------------------------
@@ -120,12 +142,16 @@ export class Connection extends EventTarget {
     }
     if (msg.type === "welcome") {
       this.backoff.reset();
-      if (Number.isInteger(msg.tick_rate) && msg.tick_rate > 0) this.clock.setTickRate(msg.tick_rate);
+      if (Number.isInteger(msg.tick_rate) && msg.tick_rate > 0 && msg.tick_rate !== this.clock.tickRate) this.clock.setTickRate(msg.tick_rate);
       this.clock.onSnap(msg.snap.tick, now);
+      this.snapBytes.add(now, ev.data.length);
     } else if (msg.type === "snap") {
       this.clock.onSnap(msg.tick, now);
+      this.snapBytes.add(now, ev.data.length);
     } else if (msg.type === "pong") {
       this.clock.onPong(msg, now);
+    } else if (msg.type === "ping") {
+      this.answerPing(msg.t);
     }
     this.dispatchEvent(new CustomEvent("message", { detail: msg }));
   }
@@ -135,6 +161,7 @@ export class Connection extends EventTarget {
     this.socket = null;
     this.stopTimers();
     this.clock.forgetPings();
+    this.answered.clear();
     if (isFinalClose(code) && !this.final) {
       this.final = { code, reason: FINAL_CLOSES[code] };
     }
@@ -154,6 +181,14 @@ export class Connection extends EventTarget {
       this.connect();
     }, delay);
     this.setState("waiting", { code, reason, retryIn: delay });
+  }
+
+  /** The server measures our round trip: answer each of its pings once, at once. */
+  answerPing(t) {
+    if (typeof t !== "number" || !Number.isFinite(t) || this.answered.has(t)) return;
+    this.answered.add(t);
+    if (this.answered.size > 32) this.answered.delete(this.answered.values().next().value);
+    if (this.send(pongMsg(t))) this.pongsSent += 1;
   }
 
   sendPing() {

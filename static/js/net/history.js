@@ -47,6 +47,23 @@ export class History {
     if (this.count <= this.mask) this.count += 1;
   }
 
+  /** The sample of exactly `tick` into out.x/out.z; false if the ring holds none for it. */
+  at(tick, out) {
+    const mask = this.mask;
+    let i = this.head;
+    for (let n = 0; n < this.count; n++) {
+      const t = this.ticks[i];
+      if (t === tick) {
+        out.x = this.xs[i];
+        out.z = this.zs[i];
+        return true;
+      }
+      if (t < tick) return false;
+      i = (i - 1) & mask;
+    }
+    return false;
+  }
+
   /**
    * The position at a fractional `tick`, linear between the samples around it, held at the
    * ends (no extrapolation). Writes out.x/out.z; returns false when the ring is empty.

@@ -1,13 +1,18 @@
 /**
  * One player's (or spectator's) session in a match: routes server messages to the world
- * mirror, asks for a full snap after a gap, numbers and sends commands. Talks to a
- * transport (a Connection, or the benchmark's local feed); emits events, never draws.
+ * mirror, asks for a full snap after a gap, numbers, stamps and sends commands and keeps
+ * them until the server acknowledges or refuses them. Talks to a transport (a Connection,
+ * or the benchmark's local feed); emits events, never draws.
  *
- * Events: `state` (transport state), `welcome`, `players` {players}, `notice` {kind, code,
- * message, seq, retryMs}, `pong`, `ended` {reason}.
+ * Events: `state` (transport state), `welcome` (the welcome message, with `dropped`: the
+ * commands lost with the old socket), `snap` {tick, exact, acked} after a snap was applied
+ * and its acks taken, `command` {entry} when one is sent, `rejected` {entry, code},
+ * `correction` {ids, reason}, `players` {players}, `notice` {kind, code, message, seq,
+ * retryMs}, `pong`, `ended` {reason}.
  */
 
 import { RESYNC_RETRY_MS } from "../tunables.js";
+import { lagWindow } from "../sim/lag-comp.js";
 import {
   CidCounter,
   SeqCounter,
@@ -19,12 +24,14 @@ import {
   resyncMsg,
   spawnCmd,
 } from "./protocol.js";
+import { PendingCommands } from "./pending.js";
 import { WorldMirror } from "./world-mirror.js";
 
 export class MatchSession extends EventTarget {
   /**
-   * @param {object} transport a Connection-like object (connect, dispose, send, estimateTick, rtt)
-   * @param {object} [options] `mirror`, `isCreator`, `env` timers (tests)
+   * @param {object} transport a Connection-like object (connect, dispose, send, stampTicks or
+   *   estimateTick, rtt)
+   * @param {object} [options] `mirror`, `isCreator`, `env` timers and clock (tests)
    */
   constructor(transport, { mirror = new WorldMirror(), isCreator = false, env = {} } = {}) {
     super();
@@ -34,6 +41,7 @@ export class MatchSession extends EventTarget {
     this.env = {
       setInterval: (fn, ms) => setInterval(fn, ms),
       clearInterval: (id) => clearInterval(id),
+      now: () => (typeof performance === "undefined" ? Date.now() : performance.now()),
       ...env,
     };
     this.seq = new SeqCounter();
@@ -41,7 +49,7 @@ export class MatchSession extends EventTarget {
     this.players = [];
     this.welcomed = false; // a welcome arrived on the current socket
     this.ended = null; // {reason} once the match is over
-    this.sent = new Map(); // seq -> command, until acknowledged or refused
+    this.pending = new PendingCommands({ window: lagWindow(mirror.tickRate) });
     this.resyncTimer = null;
     this.onMessage = (ev) => this.handle(ev.detail);
     this.onState = (ev) => this.transportState(ev.detail);
@@ -84,19 +92,19 @@ export class MatchSession extends EventTarget {
       case "welcome":
         return this.onWelcome(msg);
       case "snap":
-        this.mirror.applySnap(msg);
-        if (!this.mirror.awaitingFull) this.stopResync();
-        return this.pruneSent();
+        return this.onSnap(msg);
       case "players":
         return this.setPlayers(msg.players);
       case "reject":
-        this.sent.delete(msg.seq);
-        return this.notice("reject", msg);
+        return this.onReject(msg);
       case "error":
         return this.notice("error", msg);
-      case "correction":
-        this.mirror.markCorrected(msg.ids ?? []);
+      case "correction": {
+        const ids = Array.isArray(msg.ids) ? msg.ids : [];
+        this.mirror.markCorrected(ids);
+        this.dispatchEvent(new CustomEvent("correction", { detail: { ids, reason: msg.reason ?? "" } }));
         return this.notice("correction", { code: "correction", message: msg.reason ?? "" });
+      }
       case "pong":
         return this.dispatchEvent(new CustomEvent("pong", { detail: msg }));
       case "ended":
@@ -111,9 +119,28 @@ export class MatchSession extends EventTarget {
     this.seq.resume(msg.ack);
     this.welcomed = true;
     this.stopResync();
-    this.pruneSent();
+    this.pending.window = lagWindow(this.mirror.tickRate);
+    // What the welcome's ack covers is in its state; anything later was lost with the socket.
+    const dropped = this.pending.clear().filter((e) => e.seq > this.mirror.ack);
     this.setPlayers(msg.players ?? []);
-    this.dispatchEvent(new CustomEvent("welcome", { detail: msg }));
+    this.dispatchEvent(new CustomEvent("welcome", { detail: { ...msg, dropped } }));
+  }
+
+  onSnap(msg) {
+    const before = this.mirror.tick;
+    const result = this.mirror.applySnap(msg);
+    if (!this.mirror.awaitingFull) this.stopResync();
+    if (result !== "applied") return;
+    const tick = this.mirror.tick;
+    const exact = before !== null && tick === before + 1;
+    const acked = this.pending.acknowledge(this.mirror.ack, tick, exact);
+    this.dispatchEvent(new CustomEvent("snap", { detail: { tick, exact, acked } }));
+  }
+
+  onReject(msg) {
+    const entry = this.pending.remove(msg.seq);
+    this.notice("reject", msg);
+    if (entry) this.dispatchEvent(new CustomEvent("rejected", { detail: { entry, code: msg.code ?? "" } }));
   }
 
   onEnded(reason) {
@@ -143,11 +170,6 @@ export class MatchSession extends EventTarget {
     this.dispatchEvent(new CustomEvent("notice", { detail }));
   }
 
-  pruneSent() {
-    const ack = this.mirror.ack;
-    for (const seq of this.sent.keys()) if (seq <= ack) this.sent.delete(seq);
-  }
-
   // -- resync ---------------------------------------------------------------------------
 
   requestResync() {
@@ -172,7 +194,8 @@ export class MatchSession extends EventTarget {
     if (!this.canCommand) return null;
     const seq = this.seq.next();
     const cid = this.cids.next();
-    return this.sendCmd(spawnCmd(seq, this.transport.estimateTick(), x, z, cid)) ? { seq, cid } : null;
+    const stamp = this.stamp();
+    return this.sendCmd(spawnCmd(seq, stamp.tick, x, z, cid), stamp) ? { seq, cid } : null;
   }
 
   move(ids, x, z) {
@@ -196,19 +219,29 @@ export class MatchSession extends EventTarget {
   sendChunked(ids, build) {
     if (!this.canCommand || ids.length === 0) return [];
     const seqs = [];
-    const tick = this.transport.estimateTick();
+    const stamp = this.stamp();
     for (const chunk of chunkIds(ids)) {
       const seq = this.seq.next();
-      if (this.sendCmd(build(seq, tick, chunk))) seqs.push(seq);
+      if (this.sendCmd(build(seq, stamp.tick, chunk), stamp)) seqs.push(seq);
     }
     return seqs;
   }
 
-  sendCmd(msg) {
+  /**
+   * {tick} for the wire (the server's tick estimate), {asOf} the tick it is drawn from and
+   * {present} the fractional server tick now (null if unknown).
+   */
+  stamp() {
+    if (this.transport.stampTicks) return this.transport.stampTicks();
+    const tick = this.transport.estimateTick();
+    return { tick, asOf: tick, present: null };
+  }
+
+  sendCmd(msg, { asOf, present }) {
     if (!this.transport.send(msg)) return false;
-    this.sent.set(msg.seq, msg);
-    // Bounded: the server acknowledges or refuses every command it reads.
-    if (this.sent.size > 256) this.sent.delete(this.sent.keys().next().value);
+    const point = msg.op === "spawn" ? msg.at : msg.op === "move" ? msg.to : msg.op === "nudge" ? msg.dir : null;
+    const entry = this.pending.add({ seq: msg.seq, op: msg.op, ids: msg.ids ?? [], point, cid: msg.cid ?? null, claim: msg.tick, asOf, present, sentAt: this.env.now() });
+    this.dispatchEvent(new CustomEvent("command", { detail: { entry } }));
     return true;
   }
 }

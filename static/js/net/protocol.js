@@ -68,6 +68,11 @@ export function pingMsg(t) {
   return { type: "ping", t };
 }
 
+/** The answer to a server ping: the same `t` back. */
+export function pongMsg(t) {
+  return { type: "pong", t };
+}
+
 export function resyncMsg() {
   return { type: "resync" };
 }
@@ -104,7 +109,7 @@ export class CidCounter {
 
 export class ProtocolError extends Error {}
 
-const SERVER_TYPES = new Set(["welcome", "snap", "players", "reject", "error", "correction", "pong", "ended"]);
+const SERVER_TYPES = new Set(["welcome", "snap", "players", "reject", "error", "correction", "ping", "pong", "ended"]);
 
 /** Decode one text frame into a message object; throws ProtocolError on nonsense. */
 export function parseFrame(text) {

@@ -8,9 +8,14 @@
  * `resync-needed` {tick, expected}, `spawned` {id, cid} for own spawns.
  */
 
+import { GAP_FILL_MAX_TICKS } from "../tunables.js";
 import { entityRecord } from "./protocol.js";
 import { History } from "./history.js";
 import { stepEntity, stepLength } from "../sim/step.js";
+
+const _fill = { x: 0, z: 0, tx: 0, tz: 0 };
+const _xs = new Float64Array(GAP_FILL_MAX_TICKS);
+const _zs = new Float64Array(GAP_FILL_MAX_TICKS);
 
 export class MirrorEntity {
   constructor(id, historySize) {
@@ -46,7 +51,7 @@ export class WorldMirror extends EventTarget {
     this.color = null;
     this.ack = 0; // the last of our commands the server processed
     this.corrected = new Set(); // ids the server moved: they jump, not glide, when next listed
-    this.stats = { applied: 0, ignored: 0, gaps: 0, fulls: 0 };
+    this.stats = { applied: 0, ignored: 0, gaps: 0, fulls: 0, filled: 0 };
   }
 
   /** A socket's first message: the match's parameters and a full snap. */
@@ -110,7 +115,11 @@ export class WorldMirror extends EventTarget {
     const tick = snap.tick;
     const added = [];
     const removed = [];
-    for (const rec of snap.ents ?? []) this.upsert(entityRecord(rec), tick, added);
+    for (const raw of snap.ents ?? []) {
+      const rec = entityRecord(raw);
+      this.fillGap(rec, tick);
+      this.upsert(rec, tick, added);
+    }
     for (const [id, ent] of this.entities) {
       if (ent.listedAt !== tick) {
         this.entities.delete(id);
@@ -139,6 +148,30 @@ export class WorldMirror extends EventTarget {
     }
     this.readAcks(snap.acks);
     this.finishTick(tick, false, added, removed);
+  }
+
+  /**
+   * A full snap after missed ticks: if the step alone leads from an entity's last known
+   * state to the one the snap lists, those were its positions in between; put them in its
+   * history so interpolation glides through the gap instead of cutting across it.
+   */
+  fillGap(rec, tick) {
+    const ent = this.entities.get(rec.id);
+    if (!ent || this.tick === null || ent.history.newestTick !== this.tick || this.corrected.has(rec.id)) return;
+    const gap = tick - this.tick;
+    if (gap < 2 || gap > GAP_FILL_MAX_TICKS) return;
+    _fill.x = ent.x;
+    _fill.z = ent.z;
+    _fill.tx = ent.tx;
+    _fill.tz = ent.tz;
+    for (let i = 0; i < gap; i++) {
+      stepEntity(_fill, this.stepLen);
+      _xs[i] = _fill.x;
+      _zs[i] = _fill.z;
+    }
+    if (_fill.x !== rec.x || _fill.z !== rec.z || _fill.tx !== rec.tx || _fill.tz !== rec.tz) return;
+    for (let i = 0; i < gap - 1; i++) ent.history.push(this.tick + 1 + i, _xs[i], _zs[i]);
+    this.stats.filled += 1;
   }
 
   upsert(rec, tick, added) {

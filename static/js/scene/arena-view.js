@@ -15,6 +15,8 @@ import { MoveMarker } from "./move-marker.js";
 import { OwnerColors } from "./owner-colors.js";
 
 const WHITE = new THREE.Color(1, 1, 1);
+/** Provisional cubes (a spawn the server has not confirmed) are drawn paler. */
+const PROVISIONAL_LIGHTEN = 0.5;
 const INSPECT_RING = new THREE.Color("#ffd24a");
 const SELECT_RING = new THREE.Color("#ffffff");
 const _c = new THREE.Color();
@@ -69,12 +71,17 @@ export class ArenaView {
   }
 
   /**
-   * One frame. `drawn`: iterable of {id, x, z, owner}; `selection`: Selection; `hovered`: id.
+   * One frame. `drawn`: iterable of {id, x, z, owner}; `selection`: Selection; `hovered`: id;
+   * `provisional`: iterable of {x, z, owner} drawn paler (spawns not confirmed yet).
    */
-  draw(now, dt, drawn, count, selection, hovered) {
+  draw(now, dt, drawn, count, selection, hovered, provisional = []) {
     this.rig.update(dt);
     const cubes = this.cubes;
     cubes.begin(count);
+    for (const p of provisional) {
+      _c.copy(this.colors.get(p.owner)).lerp(WHITE, PROVISIONAL_LIGHTEN);
+      cubes.cube(p.x, p.z, _c.r, _c.g, _c.b);
+    }
     const inspected = selection.inspected;
     for (const d of drawn) {
       const selected = selection.has(d.id);
