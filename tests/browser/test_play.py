@@ -72,9 +72,11 @@ def test_it_shows_every_change_to_both_players_and_refuses_bobs_orders(people, a
     bob.page.keyboard.press("ArrowUp")
     bob.page.keyboard.press("Delete")
     alice.page.wait_for_timeout(800)
-    for person in (alice, bob):
-        ent = by_id(person.state(), cube["id"])
-        assert (ent["x"], ent["z"], ent["tx"], ent["tz"]) == (tx, tz, tx, tz)
+    for person in (alice, bob):  # bob's orders changed nothing: alice's target, alice's cube
+        ent = person.wait(lambda s: (by_id(s, cube["id"])["x"], by_id(s, cube["id"])["z"]) == (tx, tz),
+                          "the cube at rest where alice sent it", timeout=8)
+        ent = by_id(ent, cube["id"])
+        assert (ent["tx"], ent["tz"], ent["owner"]) == (tx, tz, alice.player_id)
 
     # a second cube of bob's, and a screenshot of the arena with both players' cubes
     bobs = spawn_and_wait(bob, 0)
