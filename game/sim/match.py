@@ -94,9 +94,6 @@ class MatchState:
             self.seats[player] = seat
         return seat
 
-    def online_count(self) -> int:
-        return sum(1 for s in self.seats.values() if s.online)
-
     def players(self) -> list[dict]:
         counts: dict[int, int] = {}
         for ent in self.world.entities.values():
