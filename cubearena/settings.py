@@ -76,8 +76,15 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # The arbiter writes from a thread while requests read: wait for the lock, don't fail.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The arbiter's flush thread writes while requests write too. WAL lets readers run
+    # beside the writer; IMMEDIATE takes the write lock at BEGIN, so a transaction that
+    # read first cannot fail "database is locked" when it upgrades (busy timeout can't
+    # help that case); the timeout makes a second writer wait instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     if env_str("TEST_SQLITE_NAME"):
         # Tests that start servers in other processes need a file, not :memory:.
