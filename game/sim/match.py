@@ -199,6 +199,9 @@ class MatchState:
             dx, dz = cmd.point
             norm = math.sqrt(dx * dx + dz * dz)
             ux, uz = dx / norm * limits.NUDGE_DISTANCE, dz / norm * limits.NUDGE_DISTANCE
+        # The ticks after `applied`: their positions are rewritten as the cube now went, so a
+        # later command rewinding into them starts from this path, not the superseded one.
+        later = list(self.history)[len(self.history) - elapsed :] if past is not None else []
         for ent_id in cmd.ids:
             ent = world.entities[ent_id]
             self._watch(ent)
@@ -210,8 +213,9 @@ class MatchState:
             else:
                 world.retarget(ent, cmd.point[0], cmd.point[1])
             if then is not None:
-                for _ in range(elapsed):
+                for _, positions in later:
                     step_entity(ent, world.step_len)
+                    positions[ent_id] = (ent.x, ent.z)
         self.accepted.append((seat.player, cmd.seq, cmd.op, cmd.ids, cmd.tick, applied, world.tick))
 
     # -- evidence for the auditor -------------------------------------------------
@@ -233,6 +237,10 @@ class MatchState:
             return False
         self.world.place(ent, x, z)
         self.placed.append((ent_id, self.world.tick + 1))
+        # No command may rewind the cube to before the correction (the client's mirror forgets
+        # a corrected cube's history too, so both then apply such a command as of now).
+        for _, positions in self.history:
+            positions.pop(ent_id, None)
         return True
 
     def remove(self, ent_id: int) -> bool:

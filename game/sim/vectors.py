@@ -118,7 +118,7 @@ def _session(
     players = sorted({o.player for o in orders})
     for p in players:
         state.seat(p, *PLAYERS[p], now=0.0)
-    snaps = [{"tick": 0, "ents": [], "gone": [], "acks": {}, "state": _rows(state.world)}]
+    snaps = [{"tick": 0, "ents": [], "gone": [], "acks": {}, "state": _rows(state.world), "rewritten": []}]
     commands: list[dict] = []
     last_seq = dict.fromkeys(players, 0)
     pending = sorted(orders, key=lambda o: o.at)  # stable: same-tick orders keep their script order
@@ -156,6 +156,13 @@ def _session(
             found = _find(commands, reject.player, reject.seq)
             found["reject"], found["rejected_at"] = reject.code, result.tick
         changes = result.changes
+        # The arbiter's history where a backdated command has rewritten what a snap said.
+        rewritten = []
+        for t, positions in state.history:
+            if t >= result.tick:
+                continue
+            said = {row[0]: (row[2], row[3]) for row in snaps[t]["state"]}
+            rewritten += [[t, i, x, z] for i, (x, z) in sorted(positions.items()) if said.get(i) != (x, z)]
         listed = [state.world.entities[i] for i in sorted(changes.touched) if i in state.world.entities]
         snaps.append(
             {
@@ -164,6 +171,7 @@ def _session(
                 "gone": sorted(changes.gone),
                 "acks": {str(p): a for p, a in sorted(result.acks.items())},
                 "state": _rows(state.world),
+                "rewritten": rewritten,
             }
         )
     acked = dict.fromkeys(players, 0)
@@ -244,8 +252,8 @@ def _backdating_10hz() -> dict:
         60,
         orders,
         "backdated moves and nudges at W = 2: in window, at its edge, clamped, future, "
-        "two in one tick, a second command rewinding to a history the first did not "
-        "rewrite, refusals (not_owner, unknown_entity, cube_cap, spawn_cooldown, stale_seq)",
+        "two in one tick, a second command rewinding into the history the first rewrote, "
+        "refusals (not_owner, unknown_entity, cube_cap, spawn_cooldown, stale_seq)",
     )
 
 
@@ -320,8 +328,10 @@ def build_prediction() -> dict:
         "'commands' as sent ('claimed' the tick stamp, 'issued' the last snap the client had, "
         "'at' the arbiter's tick on arrival, 'applied' the tick a move or nudge took effect as of, "
         "'proc' the snap whose acks first cover it, 'reject' a refusal code); 'snaps' one per "
-        "tick: the delta ('ents' rows [id, owner, x, z, tx, tz, cid], 'gone', 'acks') and the "
-        "full 'state' rows [id, owner, x, z, tx, tz] after that tick.",
+        "tick: the delta ('ents' rows [id, owner, x, z, tx, tz, cid], 'gone', 'acks'), the "
+        "full 'state' rows [id, owner, x, z, tx, tz] after that tick, and 'rewritten' rows "
+        "[tick, id, x, z]: the arbiter's lag-compensation history after that tick where a "
+        "backdated command has rewritten the position an earlier snap gave.",
         "cases": cases,
     }
 

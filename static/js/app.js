@@ -109,7 +109,7 @@ export class ArenaApp {
     const own = this.ownMotion;
     session.addEventListener("state", (ev) => this.onConnection(ev.detail));
     session.addEventListener("welcome", (ev) => this.onWelcome(ev.detail));
-    session.addEventListener("snap", () => own.reconcile());
+    session.addEventListener("snap", (ev) => own.reconcile(ev.detail.acked));
     session.addEventListener("command", () => own.commandSent());
     session.addEventListener("rejected", () => own.rejected());
     session.addEventListener("correction", (ev) => own.corrected(ev.detail.ids));

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { OwnMotion } from "../../static/js/motion/own-motion.js";
 import { PendingCommands } from "../../static/js/net/pending.js";
 import { WorldMirror } from "../../static/js/net/world-mirror.js";
-import { appliedAsOf, lagWindow, steerEntity } from "../../static/js/sim/lag-comp.js";
+import { appliedAsOf, lagWindow, rewriteHistory, steerEntity } from "../../static/js/sim/lag-comp.js";
+import { History } from "../../static/js/net/history.js";
 import { replay } from "../../static/js/sim/replay.js";
 import { MAX_REPLAY_TICKS } from "../../static/js/tunables.js";
 import { delta, ent, full, welcome } from "./helpers.js";
@@ -170,9 +171,10 @@ test("a deleted cube hides at once and the replay refuses later orders for it, a
   assert.equal(w.motion.stats.corrections, 0);
 });
 
-test("a second order rewinds to the history as sent, not to the first order's path", () => {
-  // The arbiter does not rewrite its history after a backdated command: an order applied as
-  // of a tick before the previous one was processed starts from the old path. So does the replay.
+test("a second order rewinds to the history as the first order rewrote it", () => {
+  // The arbiter rewrites its history after a backdated command (game/sim/match.py _steer): an
+  // order applied as of a tick before the previous one was processed starts from the first
+  // order's path, not the superseded one. So does the replay.
   const r = replay({
     base: 10,
     entities: [{ id: 1, x: 0, z: 0, tx: 0, tz: 0 }],
@@ -190,14 +192,30 @@ test("a second order rewinds to the history as sent, not to the first order's pa
   const out = { x: 0, z: 0, tx: 0, tz: 0 };
   r.timeline.serverAt(1, 13, out);
   assert.deepEqual([out.x, out.tx], [1.5, 10]); // the move, fast-forwarded 3 ticks
+  r.timeline.serverAt(1, 12, out);
+  assert.deepEqual([out.x, out.z], [0, 0]); // what the snap of 12 said: serverAt is not rewritten
   r.timeline.serverAt(1, 14, out);
-  // The nudge rewinds to tick 11 of the history, where the cube had not moved yet.
-  assert.deepEqual([out.x, out.z, out.tx, out.tz], [0, 1, 0, 1]);
+  // The nudge rewinds to tick 11 of the rewritten history: half a step along the move.
+  assert.deepEqual([out.x, out.z, out.tx, out.tz], [0.5, 1, 0.5, 1]);
   r.timeline.positionAt(1, 11, out);
-  assert.deepEqual([out.x, out.z], [0, 0]);
+  assert.deepEqual([out.x, out.z], [0.5, 0]);
   r.timeline.positionAt(1, 12, out);
-  assert.deepEqual([out.x, out.z], [0, 0.5]);
+  assert.deepEqual([out.x, out.z], [0.5, 0.5]);
   assert.equal(r.applied, 11);
+});
+
+test("an acknowledged backdated order rewrites the history of the ticks it was fast-forwarded over", () => {
+  const h = new History(16);
+  for (let t = 8; t <= 13; t++) h.push(t, 0, 0);
+  assert.equal(h.set(20, 1, 1), false); // no sample: nothing changes
+  const entry = { op: "move", ids: [1, 2], point: [10, 0], applied: 10, at: 12 };
+  // Cube 2 has no history here (e.g. corrected since): it is left alone.
+  assert.equal(rewriteHistory(entry, (id) => (id === 1 ? h : null), 0.5, 100, 100), 2);
+  const out = { x: 0, z: 0 };
+  const at = (t) => (h.at(t, out), [out.x, out.z]);
+  assert.deepEqual([at(10), at(11), at(12), at(13)], [[0, 0], [0.5, 0], [1, 0], [0, 0]]);
+  // Applied as of the tick it was processed in: nothing to rewrite.
+  assert.equal(rewriteHistory({ ...entry, applied: 12 }, () => h, 0.5, 100, 100), 0);
 });
 
 test("the replay goes no further than the cap past the last snap", () => {

@@ -65,3 +65,34 @@ def test_it_never_applies_before_the_players_previous_command():
     assert state.seats[ALICE].applied_tick == now - 1
     assert state.seats[ALICE].lag_clamped == 1
 
+
+
+def test_a_second_backdated_command_rewinds_onto_the_path_the_first_one_took():
+    state, cube = moving_match(tick_rate=20)
+    now = state.world.tick
+    history = dict(state.history)
+    x_then = history[now - 3][cube.id]
+    state.submit(Command(ALICE, 3, now - 3, "move", (cube.id,), (x_then[0], 30)), 2.0)
+    state.submit(Command(ALICE, 4, now - 1, "nudge", (cube.id,), (1, 0)), 2.0)
+    state.tick(2.0)
+    # The first move's path: from the history of now - 3, two steps toward (x, 30).
+    path = Entity(0, ALICE, *x_then, x_then[0], 30)
+    step_entity(path, state.world.step_len)
+    step_entity(path, state.world.step_len)
+    assert dict(state.history)[now - 1][cube.id] == (path.x, path.z)  # rewritten
+    # The nudge starts there, not where the cube was on its way to (40, 0).
+    nudged = Entity(0, ALICE, path.x, path.z, path.x + 1, path.z)
+    for _ in range(2):
+        step_entity(nudged, state.world.step_len)
+    assert (cube.x, cube.z, cube.tx, cube.tz) == (nudged.x, nudged.z, nudged.tx, nudged.tz)
+
+
+def test_a_backdated_command_cannot_undo_a_correction():
+    state, cube = moving_match(tick_rate=20)
+    now = state.world.tick
+    assert state.place(cube.id, -10, -10)
+    state.submit(Command(ALICE, 3, now - 3, "move", (cube.id,), (-10, 10)), 2.0)
+    state.tick(2.0)
+    # It applies from where the correction put the cube: one plain step, no rewind.
+    assert (cube.x, cube.z) == (-10, -10 + state.world.step_len)
+    assert all(cube.id not in positions for tick, positions in state.history if tick <= now)

@@ -20,7 +20,7 @@ import {
   REPLAY_LOOKAHEAD_TICKS,
 } from "../tunables.js";
 import { RateMeter } from "../net/rate-meter.js";
-import { lagWindow } from "../sim/lag-comp.js";
+import { lagWindow, rewriteHistory } from "../sim/lag-comp.js";
 import { replay } from "../sim/replay.js";
 
 const _p = { x: 0, z: 0 };
@@ -62,9 +62,14 @@ export class OwnMotion {
     this.rebuild();
   }
 
-  /** A snap was applied (and its acks taken): replay on top of it, count what moved. */
-  reconcile() {
+  /**
+   * A snap was applied and its acks taken (`acked`: the pending entries they covered):
+   * rewrite the history as the arbiter did for backdated ones, replay on top, count what moved.
+   */
+  reconcile(acked = []) {
     this.stats.reconciles += 1;
+    const m = this.mirror;
+    for (const e of acked) rewriteHistory(e, (id) => m.get(id)?.history ?? null, m.stepLen, m.arena[0], m.arena[1]);
     this.rebase(true);
     this.snapIds.clear(); // a correction's cubes are listed by the snap that follows it
   }

@@ -47,6 +47,23 @@ export class History {
     if (this.count <= this.mask) this.count += 1;
   }
 
+  /** Replace the sample of exactly `tick`; false (and nothing changes) if there is none. */
+  set(tick, x, z) {
+    const mask = this.mask;
+    let i = this.head;
+    for (let n = 0; n < this.count; n++) {
+      const t = this.ticks[i];
+      if (t === tick) {
+        this.xs[i] = x;
+        this.zs[i] = z;
+        return true;
+      }
+      if (t < tick) return false;
+      i = (i - 1) & mask;
+    }
+    return false;
+  }
+
   /** The sample of exactly `tick` into out.x/out.z; false if the ring holds none for it. */
   at(tick, out) {
     const mask = this.mask;

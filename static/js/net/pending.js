@@ -69,6 +69,8 @@ export class PendingCommands {
         // Processed while the server was at tick - 1 (or earlier, if snaps were missed).
         const now = exact ? tick - 1 : Math.min(tick - 1, this.expectedProc(e, 0) - 1);
         applied = this.applied = appliedAsOf(now, e.claim, this.applied, this.window);
+        e.applied = applied; // the arbiter rewrote its history of applied+1..now (sim/lag-comp.js)
+        e.at = now;
       }
       this.recent.push({ seq: e.seq, op: e.op, asOf: e.asOf, claim: e.claim, tick: exact ? tick : null, expected: e.expected ?? null, applied });
       if (this.recent.length > 20) this.recent.shift();

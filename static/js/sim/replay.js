@@ -5,8 +5,8 @@
  * From the authoritative state at tick `base`, each pending command is processed in the
  * tick the arbiter is expected to process it in, exactly as game/sim/match.py does: applied
  * as of max(claimed, now - W, previous), the cube put back where the arbiter's history has
- * it at that tick (the snaps up to `base`, this replay's own ticks after it), retargeted and
- * fast-forwarded. That gives `serverAt`: what each snap will say. What the player sees is
+ * it at that tick (the snaps up to `base`, this replay's own ticks after it, as earlier
+ * commands rewrote them), retargeted and fast-forwarded. That gives `serverAt`: what each snap will say. What the player sees is
  * `positionAt`, the path each cube follows once every pending command is in: from the tick a
  * command applies as of, not the later tick the arbiter gets to it. Pure.
  */
@@ -113,7 +113,15 @@ export function replay({ base, entities, past, commands, applied = 0, window, st
       row[i * 4 + 3] = s.tz;
     }
   };
+  // The arbiter's history as the replayed commands rewrite it: id -> Map(tick -> [x, z]).
+  const rewritten = new Map();
   const lookup = (id, tick) => {
+    const again = rewritten.get(id)?.get(tick);
+    if (again) {
+      _then.x = again[0];
+      _then.z = again[1];
+      return _then;
+    }
     if (tick <= base) return past(id, tick, _then) ? _then : null;
     const row = timeline.server.get(id);
     const i = tick - base;
@@ -139,7 +147,9 @@ export function replay({ base, entities, past, commands, applied = 0, window, st
       const from = then ? a : k;
       const x = then ? then.x : ent.x;
       const z = then ? then.z : ent.z;
-      steerEntity(ent, c.op, c.point, then, k - a, stepLen, width, depth);
+      let mine = rewritten.get(id);
+      if (then && !mine) rewritten.set(id, (mine = new Map()));
+      steerEntity(ent, c.op, c.point, then, k - a, stepLen, width, depth, (i, px, pz) => mine.set(a + i, [px, pz]));
       let list = paths.get(id);
       if (!list) paths.set(id, (list = []));
       list.push({ from, x, z, tx: ent.tx, tz: ent.tz });
