@@ -102,6 +102,21 @@ class Player:
     def screen_of_entity(self, ent_id: int) -> dict:
         return self.page.evaluate("(id) => window.__arena.screenOfEntity(id)", ent_id)
 
+    def point_at(self, ent_id: int, timeout: float = 10.0) -> dict:
+        """Put the mouse on a cube as a player would: aim, and re-aim until it highlights."""
+        deadline = time.monotonic() + timeout
+        while True:
+            spot = self.screen_of_entity(ent_id)
+            self.page.mouse.move(spot["x"], spot["y"])
+            try:
+                self.wait(lambda s: s["hovered"] == ent_id, f"the pointer on cube {ent_id}",
+                          timeout=min(1.5, max(0.1, deadline - time.monotonic())))
+                return spot
+            except AssertionError:
+                if time.monotonic() >= deadline:
+                    self.page.screenshot(path=str(ARTIFACTS / f"point-at-{ent_id}-failed.png"))
+                    raise
+
     def screen_of(self, x: float, z: float) -> dict:
         return self.page.evaluate("([x, z]) => window.__arena.screenOf(x, z)", [x, z])
 

@@ -37,7 +37,7 @@ def select(person, ent_id: int) -> None:
     person.wait(
         lambda s: by_id(s, ent_id) is not None and by_id(s, ent_id)["drawnX"] is not None, "the cube drawn"
     )
-    at = person.screen_of_entity(ent_id)
+    at = person.point_at(ent_id)
     person.page.mouse.click(at["x"], at["y"])
     person.wait(lambda s: s["selected"] == [ent_id], "the selection")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from tests.browser.conftest import ARTIFACTS
+
 
 def own(state: dict) -> list[dict]:
     return [e for e in state["entities"] if e["own"]]
@@ -50,7 +52,7 @@ def test_it_shows_every_change_to_both_players_and_refuses_bobs_orders(people, a
 
     # alice selects it and right-clicks a point: bob sees it arrive there
     alice.wait(lambda s: by_id(s, cube["id"])["drawnX"] is not None, "the cube drawn")
-    at = alice.screen_of_entity(cube["id"])
+    at = alice.point_at(cube["id"])
     alice.page.mouse.click(at["x"], at["y"])
     alice.wait(lambda s: s["selected"] == [cube["id"]], "the selection")
     goal = alice.screen_of(cube["x"] + 6, cube["z"] - 4)
@@ -63,7 +65,7 @@ def test_it_shows_every_change_to_both_players_and_refuses_bobs_orders(people, a
 
     # bob cannot command it: he can inspect it, but nothing moves on either screen
     bob.wait(lambda s: by_id(s, cube["id"])["drawnX"] is not None, "the cube drawn for bob")
-    spot = bob.screen_of_entity(cube["id"])
+    spot = bob.point_at(cube["id"])
     bob.page.mouse.click(spot["x"], spot["y"])
     bob_state = bob.wait(lambda s: s["inspected"] == cube["id"], "bob inspecting alice's cube")
     assert bob_state["selected"] == []
@@ -85,7 +87,7 @@ def test_it_shows_every_change_to_both_players_and_refuses_bobs_orders(people, a
     alice.page.screenshot(path=str(artifacts / "arena-two-players.png"))
 
     # alice deletes hers: it vanishes on both screens
-    at = alice.screen_of_entity(cube["id"])
+    at = alice.point_at(cube["id"])
     alice.page.mouse.click(at["x"], at["y"])
     alice.wait(lambda s: s["selected"] == [cube["id"]], "the selection again")
     alice.page.click("button.delete")
@@ -110,12 +112,13 @@ def test_it_changes_a_cubes_colour_on_hover_and_box_selects_exactly_own_cubes(pe
     alice.page.mouse.move(at["x"] + 300, at["y"] + 200)
     alice.wait(lambda s: s["hovered"] is None, "nothing hovered")
     before = pixel(alice, at["x"], at["y"])
-    alice.page.mouse.move(at["x"], at["y"])
-    alice.wait(lambda s: s["hovered"] == target, "the hover")
+    at = alice.point_at(target)
     deadline = time.monotonic() + 5  # software WebGL under load draws a frame every few 100 ms
     while (during := pixel(alice, at["x"], at["y"])) == before and time.monotonic() < deadline:
         alice.page.wait_for_timeout(100)
-    assert during != before, f"hover did not change the colour ({before})"
+    if during == before:
+        alice.page.screenshot(path=str(ARTIFACTS / "hover-unchanged.png"))
+    assert during != before, f"hover did not change the colour ({before}); state: {alice.state()}"
 
     # a box around everything selects alice's cubes and none of bob's
     points = [alice.screen_of_entity(e["id"]) for e in state["entities"]]
