@@ -4,6 +4,7 @@
 embedded default the ASGI process starts the same consumer on its own loop (game.inprocess).
 """
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -29,3 +30,8 @@ application = ProtocolTypeRouter(
         "channel": ChannelNameRouter(channel_routes),
     }
 )
+
+# What is loaded by now (Django, Channels, Twisted, the app) lives as long as the process:
+# move it out of the collector's sight, so a full collection walks only what the game
+# allocates. Under load those full collections were 20-50 ms pauses of the shared loop.
+gc.freeze()

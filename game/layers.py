@@ -7,6 +7,10 @@ Differences from Channels' InMemoryChannelLayer (4.3.2), each for a measured or 
   (stock: a walk of every queue and group member per message, O(N^2) per tick);
 - group_send copies the message once and puts it straight into each member's queue
   (stock: a task and a deep copy per member); members must not mutate what they receive;
+- send hands the message over without a deep copy (stock copies every message: for the
+  arbiter's once-a-second audit batch of 200 players that was a 13 ms stall of the shared
+  loop, and a share of every command's cost). Senders build a fresh dict per send and
+  never touch it again; receivers may keep it;
 - `channel_capacity` patterns work (stock leaves them uncompiled and raises).
 """
 
@@ -17,6 +21,7 @@ import secrets
 import time
 from copy import deepcopy
 
+from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
 
 
@@ -41,6 +46,15 @@ class ArenaChannelLayer(InMemoryChannelLayer):
         if queue is None:
             queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
         return queue
+
+    async def send(self, channel: str, message: dict) -> None:
+        assert isinstance(message, dict), "message is not a dict"
+        self.require_valid_channel_name(channel)
+        assert "__asgi_channel__" not in message
+        try:
+            self._queue(channel).put_nowait((time.time() + self.expiry, message))
+        except asyncio.QueueFull:
+            raise ChannelFull(channel) from None
 
     async def group_send(self, group: str, message: dict) -> None:
         assert isinstance(message, dict), "message is not a dict"
