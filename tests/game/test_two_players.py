@@ -134,3 +134,27 @@ async def test_it_answers_ping_with_pong_and_resync_with_a_full_snap():
     await a.next("snap", where=lambda m: m["full"])
     await a.close()
     await b.close()
+
+
+async def test_it_writes_each_players_counters_to_their_participation():
+    match, alice, bob, a, b = await two_players()
+    await a.until_acked(await a.cmd("spawn", at=[0, 0], cid="c1"), alice.pk)
+    (cube_id,) = a.ents
+    await a.until_acked(await a.cmd("move", ids=[cube_id], to=[5, 5]), alice.pk)
+    seq = await b.cmd("move", ids=[cube_id], to=[20, 20])
+    await b.next("reject")
+
+    @database_sync_to_async
+    def counters():
+        rows = Participation.objects.filter(match=match).order_by("player_id")
+        return {p.player_id: (p.last_seq, p.spawned, p.moves, p.rejected) for p in rows}
+
+    want = {alice.pk: (a.seq, 1, 1, 0), bob.pk: (seq, 0, 0, 1)}
+    for _ in range(40):  # written in a batch about once a second
+        got = await counters()
+        if got == want:
+            break
+        await asyncio.sleep(0.1)
+    assert got == want
+    await a.close()
+    await b.close()
