@@ -137,7 +137,7 @@ class SeatRecord:
 
 @database_sync_to_async
 def flush(match_id: str, channel: str, tick: int, checkpoint: dict | None, events: list,
-          seats: list[SeatRecord]) -> tuple[bool, list[tuple[int, dict]]]:
+          seats: list[SeatRecord], tick_lag: dict | None = None) -> tuple[bool, list[tuple[int, dict]]]:
     """Write a second's worth of events and counters and the heartbeat; read pending operator actions.
 
     Returns (still ours, [(action id, verdict)]); not ours means another arbiter adopted the match.
@@ -147,7 +147,7 @@ def flush(match_id: str, channel: str, tick: int, checkpoint: dict | None, event
     now = timezone.now()
     with transaction.atomic():
         still_ours = Match.objects.filter(pk=match_id, arbiter_channel=channel).update(
-            last_tick=tick, last_tick_at=now, checkpoint=checkpoint
+            last_tick=tick, last_tick_at=now, checkpoint=checkpoint, tick_lag=tick_lag
         )
         if events:
             MatchEvent.objects.bulk_create(

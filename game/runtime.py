@@ -11,9 +11,9 @@ import asyncio
 import logging
 import time
 import uuid
-from collections import deque
 
 from game import limits, records
+from game.ticklag import TickLag
 from game.auditor import AUDITOR_CHANNEL
 from game.broadcast import broadcast_layer
 from game.protocol import command_from_wire
@@ -51,7 +51,7 @@ class MatchRuntime:
         self.written: dict[int, tuple] = {}  # counters as last flushed, per seat
         self.empty_since: float | None = now
         self.keyframe_every = max(1, round(limits.KEYFRAME_EVERY_S * self.tick_rate))
-        self.tick_lags: deque[float] = deque(maxlen=4096)
+        self.tick_lag = TickLag()
         self.failures = 0
         self.players_changed = False
         self.disposed = False
@@ -218,7 +218,6 @@ class MatchRuntime:
     async def tick(self, msg: dict) -> None:
         """Apply the queue, step, send one snapshot to the match's group."""
         now = self.loop.time()
-        self.tick_lags.append(now - msg["due"])
         result = self.state.tick(now)
         for reject in result.rejects:
             sock = self.sockets.get(reject.player)
@@ -229,6 +228,7 @@ class MatchRuntime:
         else:
             snap = delta_snap(self.state.world, now_ms(), result.acks, result.changes)
         await self._publish(snap)
+        self.tick_lag.add(self.loop.time() - msg["due"])
         if self.players_changed:
             self.players_changed = False
             await self.bcast.group_send(self.group, {"type": "game.message",
@@ -309,7 +309,8 @@ class MatchRuntime:
             self.written[seat.player] = counters
             seats.append(records.SeatRecord(seat.player, presence, *counters))
         checkpoint = None if self.disposed else state.checkpoint()
-        ours, actions = await records.flush(self.match_id, self.channel, state.world.tick, checkpoint, events, seats)
+        ours, actions = await records.flush(self.match_id, self.channel, state.world.tick, checkpoint, events, seats,
+                                            self.tick_lag.as_json())
         if ours and actions and not self.disposed:
             results = [(pk, "; ".join(await self.apply_verdicts([verdict]))) for pk, verdict in actions]
             await records.mark_actions_applied(results)

@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 
+from game import ticklag
+
 from . import limits
 from .models import Match, MatchEvent, Participation, Player
 
@@ -61,7 +63,7 @@ class MatchAdmin(admin.ModelAdmin):
     list_select_related = ["creator"]
     date_hierarchy = "created"
     raw_id_fields = ["creator"]
-    readonly_fields = ["id", "created", "checkpoint"]
+    readonly_fields = ["id", "created", "tick_lag_summary", "checkpoint", "tick_lag"]
     inlines = [ParticipationInline, MatchEventInline]
     actions = ["operate"]
 
@@ -80,6 +82,12 @@ class MatchAdmin(admin.ModelAdmin):
     @admin.display(description="players", ordering="seat_count")
     def players(self, obj):
         return obj.seat_count
+
+    @admin.display(description="tick lag")
+    def tick_lag_summary(self, obj):
+        s = ticklag.summary(obj.tick_lag or {})
+        return "no ticks recorded" if s is None else (
+            f"p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms, max {s['max_ms']} ms over {s['ticks']:,} ticks")
 
 
 @admin.register(Player)

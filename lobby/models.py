@@ -64,6 +64,9 @@ class Match(models.Model):
     last_tick_at = models.DateTimeField(null=True, blank=True)
     # The world as of the last flush, so another worker can adopt the match.
     checkpoint = models.JSONField(null=True, blank=True)
+    # The arbiter's tick lag (due time to snapshot sent) since it took the match: a sparse
+    # histogram {"<ms>": count} in 1 ms buckets, written with each flush (game/ticklag.py).
+    tick_lag = models.JSONField(null=True, blank=True)
     final_entities = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:

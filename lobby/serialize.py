@@ -1,5 +1,7 @@
 """Matches as PROTOCOL.md "HTTP" shows them, for the API, the lobby socket and the lobby page."""
 
+from game import ticklag
+
 from .models import Match, Participation
 from .services import visible_matches
 
@@ -40,7 +42,12 @@ def participant_dict(seat: Participation) -> dict:
 def match_detail(match: Match, viewer_id: int | None = None) -> dict:
     seats_ = list(match.participations.select_related("player"))
     match.seats = len(seats_)
-    return {**match_dict(match, viewer_id), "participants": [participant_dict(s) for s in seats_]}
+    return {
+        **match_dict(match, viewer_id),
+        "participants": [participant_dict(s) for s in seats_],
+        # The arbiter's tick lag since it took the match (docs/protocol.md, Additions).
+        "tick_lag": {"summary": ticklag.summary(match.tick_lag or {}), "hist": match.tick_lag or {}},
+    }
 
 
 def match_list(viewer_id: int | None) -> list[dict]:

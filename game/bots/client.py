@@ -50,6 +50,9 @@ class Account:
         return await self._call("POST", "/api/matches", {"name": name, "max_players": max_players,
                                                          "tick_rate": tick_rate, "private": private})
 
+    async def match(self, match_id: str) -> dict:
+        return await self._call("GET", f"/api/matches/{match_id}")
+
     def socket_uri(self, match: dict, enc: str = "json", role: str | None = None) -> str:
         parts = urlsplit(self.base_url)
         scheme = "wss" if parts.scheme == "https" else "ws"

@@ -21,6 +21,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 
 from game.bots.bot import Bot, Window
+from game import ticklag
 from game.bots.procstats import ProcessSampler, discover
 from game.bots.stats import LoopLag, ms, percentile, summary_ms
 
@@ -192,6 +193,7 @@ async def run_load(cfg: LoadConfig) -> dict:
             asyncio.get_running_loop().create_task(b.move(t0 - WARMUP_S, end, cfg.move_every)) for b in live
         ]
         await asyncio.sleep(max(0.0, t0 - time.monotonic()))
+        lag_start = await _tick_lags(bots, matches, cfg)
         window.start, window.open = time.monotonic(), True
         at_start = {b.index: b.counters.copy() for b in live}
         lag.samples.clear()
@@ -208,6 +210,7 @@ async def run_load(cfg: LoadConfig) -> dict:
         loop_lag = sorted(lag.samples)
         await asyncio.gather(*movers, return_exceptions=True)
         await asyncio.sleep(0.3)  # acks of the last commands
+        setup["tick_lag"] = ticklag.summary(_merge_lags(await _tick_lags(bots, matches, cfg), lag_start))
 
     # 6. teardown
     for b in bots:
@@ -220,6 +223,28 @@ async def run_load(cfg: LoadConfig) -> dict:
     with contextlib.suppress(asyncio.CancelledError):
         await lag_task
     return build_report(cfg, bots, live, at_start, at_end, window, sampler, loop_lag, setup)
+
+
+async def _tick_lags(bots: list, matches: list, cfg: LoadConfig) -> list[dict | None]:
+    """Each match's tick-lag histogram as its arbiter last wrote it (about once a second)."""
+    if cfg.baseline:
+        return []
+    out = []
+    for m, match in enumerate(matches):
+        try:
+            out.append((await bots[m].account.match(match["id"]))["tick_lag"]["hist"])
+        except Exception:  # an older server, or the match is gone: no figure, not a failure
+            out.append(None)
+    return out
+
+
+def _merge_lags(end: list, start: list) -> dict[int, int]:
+    merged: dict[int, int] = {}
+    for later, earlier in zip(end, start):
+        if later is not None:
+            for ms, n in ticklag.since(later, earlier).items():
+                merged[ms] = merged.get(ms, 0) + n
+    return merged
 
 
 def build_report(
@@ -295,6 +320,9 @@ def build_report(
             "skipped": sum(b.skipped for b in live),
             "late_max_ms": ms(max((b.late_max for b in live), default=0)),
         },
+        # From the arbiters: a tick's due time to its snapshot leaving (game/ticklag.py); the
+        # readings are the last flush before the window's edges, so up to a second early.
+        "tick_lag_ms": setup.pop("tick_lag", None),
         "bot_loop_lag_ms": {"p99": ms(lag99), "max": ms(loop_lag[-1]) if loop_lag else None},
         "bots_lagged": bool(lag99 is not None and lag99 > 0.5 * nominal),
         "server": server,

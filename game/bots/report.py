@@ -50,6 +50,12 @@ def rows(report: dict) -> list[tuple[str, str]]:
             f"p50 {_fmt(snap['p50'])}  p99 {_fmt(snap['p99'])}  max {_fmt(snap['max'])}  "
             f"(nominal {_fmt(report['nominal_ms'])}, missed ticks {report['missed_ticks']})",
         ),
+        (
+            "arbiter tick lag ms",
+            "n/a (no arbiter)" if not report.get("tick_lag_ms") else
+            f"p50 {report['tick_lag_ms']['p50_ms']}  p99 {report['tick_lag_ms']['p99_ms']}  "
+            f"max {report['tick_lag_ms']['max_ms']}  (ticks {report['tick_lag_ms']['ticks']:,}; due -> snapshot sent)",
+        ),
         ("per bot in", f"{_fmt(traffic['bytes_per_bot_s'])} B/s, {_fmt(traffic['msgs_per_bot_s'])} msgs/s"),
         (
             "totals",

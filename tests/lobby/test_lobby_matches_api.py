@@ -171,12 +171,21 @@ def test_it_shows_one_match_with_its_participants(client, alice, bob):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == MATCH_KEYS | {"participants"}
+    assert set(body) == MATCH_KEYS | {"participants", "tick_lag"}
+    assert body["tick_lag"] == {"summary": None, "hist": {}}  # no arbiter has flushed it yet
     assert body["players"] == 2
     assert body["participants"] == [
         {"id": alice.pk, "nickname": "alice", "color": "#000000", "online": False},
         {"id": bob.pk, "nickname": "bob", "color": "#3d8be5", "online": True},
     ]
+
+
+def test_it_shows_the_arbiters_tick_lag(client, alice):
+    match = make_match(alice, status=Match.Status.RUNNING, seated=[alice])
+    Match.objects.filter(pk=match.pk).update(tick_lag={"1": 98, "7": 2})
+    body = client.get(f"/api/matches/{match.id}").json()
+    assert body["tick_lag"] == {"summary": {"p50_ms": 2, "p99_ms": 8, "max_ms": 8, "ticks": 100},
+                                "hist": {"1": 98, "7": 2}}
 
 
 def test_it_answers_an_unknown_match_with_404(client):
