@@ -108,16 +108,18 @@ def row(system: str, n: int, r: dict) -> str:
     lat, snap, srv, tr = r["latency_ms"], r["snap_interval_ms"], r["server"], r["traffic"]
     kb = tr["bytes_per_bot_s"] / 1000 if tr["bytes_per_bot_s"] else None
     bots = r["bots"]
+    lag = r.get("tick_lag_ms")  # the arbiter's (none for the baseline)
     return (
         f"{system:<15} {n:>5} {verdict(r):>10} {_f(lat['ack']['p50']):>8} {_f(lat['ack']['p99']):>8} "
-        f"{_f(lat['visible']['p99']):>8} {_f(snap['p99']):>8} {bots['behind']:>6} {bots['dropped']:>5} "
+        f"{_f(lat['visible']['p99']):>8} {_f(snap['p99']):>8} {_f(lag['p99_ms'] if lag else None):>8} "
+        f"{bots['behind']:>6} {bots['dropped']:>5} "
         f"{_f(srv['cpu_pct']):>7} {_f(srv['us_per_msg']):>7} {_f(kb):>8} "
         f"{_f(r['setup_s'].get('bots_cpu_pct')):>6}"
     )
 
 
 HEADER = (
-    f"{'system':<15} {'N':>5} {'tick':>10} {'ack p50':>8} {'ack p99':>8} {'vis p99':>8} {'snap p99':>8} "
+    f"{'system':<15} {'N':>5} {'tick':>10} {'ack p50':>8} {'ack p99':>8} {'vis p99':>8} {'snap p99':>8} {'lag p99':>8} "
     f"{'behind':>6} {'drop':>5} {'srv CPU%':>7} {'us/msg':>7} {'kB/pl/s':>8} {'bot%':>6}"
 )
 
@@ -211,6 +213,18 @@ def print_summary(summary: dict) -> None:
             )
 
 
+def print_tables(result: dict) -> None:
+    """A saved run's per-step rows and summary, as the run printed them."""
+    for name in result["config"]["systems"]:
+        for w in result["config"]["workloads"]:
+            rows = [r for r in result["runs"] if (r["system"], r["workload"]) == (name, w)]
+            if rows:
+                print(f"\n{name}, {w} ({WORKLOADS[w]})\n{HEADER}")
+                for r in rows:
+                    print(row(name, r["n"], r["report"]))
+    print_summary(result["summary"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group()
@@ -231,7 +245,11 @@ def main() -> int:
         "--keep-going", action="store_true", help="run every step even after the tick is lost"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--table", type=Path, help="print the tables of a saved run (its JSON) and stop")
     args = parser.parse_args()
+    if args.table:
+        print_tables(json.loads(args.table.read_text()))
+        return 0
     # A terminated run still stops the servers it started (the `with` blocks below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
