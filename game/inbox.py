@@ -4,13 +4,16 @@ Channels' `await_many_dispatch` makes a new task per received message and waits 
 sources with asyncio.wait; at a 20 Hz broadcast to hundreds of sockets that churn was a
 large share of the server's time. Here each source (the socket, the consumer's channel,
 the broadcast layer when it is separate) gets one long-lived pump task feeding one bounded
-inbox, and one loop dispatches from it, in arrival order, one message at a time.
+inbox, and one loop dispatches from it, in arrival order, one message at a time. A layer
+that can (game/layers.py, `adopt`) delivers the consumer's channel straight into the inbox,
+with no pump at all. Inbox items are (expiry, message) as in the in-memory layer's queues.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import math
 
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
@@ -25,19 +28,26 @@ class InboxConsumerMixin:
         self.channel_name = await self.channel_layer.new_channel()
         self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
         self.base_send = send
-        self._inbox: asyncio.Queue = asyncio.Queue(INBOX_SIZE)
+        adopt = getattr(self.channel_layer, "adopt", None)
+        size = max(INBOX_SIZE, self.channel_layer.get_capacity(self.channel_name)) if adopt else INBOX_SIZE
+        self._inbox: asyncio.Queue = asyncio.Queue(size)
         self._pumps: list[asyncio.Task] = []
         self.add_source(receive)
-        self.add_source(self.channel_receive)
+        if adopt is not None:
+            adopt(self.channel_name, self._inbox)
+        else:
+            self.add_source(self.channel_receive)
         try:
             while True:
-                item = await self._inbox.get()
+                _, item = await self._inbox.get()
                 if isinstance(item, BaseException):
                     raise item
                 await self.dispatch(item)
         except StopConsumer:
             pass
         finally:
+            if adopt is not None:
+                self.channel_layer.release(self.channel_name)
             for pump in self._pumps:
                 pump.cancel()
             await asyncio.gather(*self._pumps, return_exceptions=True)
@@ -48,10 +58,10 @@ class InboxConsumerMixin:
         async def pump():
             try:
                 while True:
-                    await self._inbox.put(await receive())
+                    await self._inbox.put((math.inf, await receive()))
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:  # the loop raises it, as Channels' own loop would
-                await self._inbox.put(exc)
+                await self._inbox.put((math.inf, exc))
 
         self._pumps.append(asyncio.get_running_loop().create_task(pump()))

@@ -6,15 +6,18 @@ import logging
 
 from channels.consumer import AsyncConsumer, get_handler_name
 
+from game.inbox import InboxConsumerMixin
+
 log = logging.getLogger("game.workers")
 
 
-class WorkerConsumer(AsyncConsumer):
+class WorkerConsumer(InboxConsumerMixin, AsyncConsumer):
     """Dispatch that survives its handlers: a raising handler is logged and reported to
     `handler_failed`, never allowed to end the consumer (Channels would throw the instance,
     and with it its channel name, away). Handlers reach the database only through
     database_sync_to_async, which closes stale connections itself, so Channels' per-message
-    thread hop for that is skipped."""
+    thread hop for that is skipped. Messages come through the inbox loop (game/inbox.py), not
+    a task per message: the arbiter takes every command and tick of its matches."""
 
     async def dispatch(self, message):
         handler = getattr(self, get_handler_name(message), None)

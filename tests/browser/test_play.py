@@ -107,8 +107,11 @@ def test_it_changes_a_cubes_colour_on_hover_and_box_selects_exactly_own_cubes(pe
         by_id(s, c["id"])["drawnX"] is not None for c in mine), "all four cubes")
 
     # hover: the colour under the pointer changes while the pointer is over the cube
-    target = mine[0]["id"]
-    at = alice.screen_of_entity(target)
+    # the own cube standing furthest (on screen) from any other, so no neighbour shares its pixels
+    spots = {e["id"]: alice.screen_of_entity(e["id"]) for e in state["entities"]}
+    target = max((c["id"] for c in mine), key=lambda i: min(
+        abs(spots[i]["x"] - p["x"]) + abs(spots[i]["y"] - p["y"]) for j, p in spots.items() if j != i))
+    at = spots[target]
     alice.page.mouse.move(at["x"] + 300, at["y"] + 200)
     alice.wait(lambda s: s["hovered"] is None, "nothing hovered")
     before = pixel(alice, at["x"], at["y"])
