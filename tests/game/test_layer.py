@@ -1,6 +1,8 @@
 """The in-memory layer's own behaviour (game/layers.py): delivery, adoption, the sweep."""
 
 import asyncio
+import concurrent.futures
+import functools
 import math
 
 import pytest
@@ -9,11 +11,25 @@ from channels.exceptions import ChannelFull
 from game.layers import ArenaChannelLayer
 
 
+def in_own_loop(test):
+    """Run an async test on a fresh loop in a thread. Playwright's sync API (tests/browser)
+    keeps a loop marked running in the main thread for the whole session; plain async tests
+    collected after it failed with "Runner.run() cannot be called from a running event loop"."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, test(*args, **kwargs)).result()
+
+    return run
+
+
 @pytest.fixture
 def layer():
     return ArenaChannelLayer(expiry=60, capacity=3, sweep_every=0)
 
 
+@in_own_loop
 async def test_it_delivers_without_copying_and_keeps_a_drained_queue(layer):
     ch = await layer.new_channel()
     msg = {"type": "x", "payload": [1, 2]}
@@ -22,6 +38,7 @@ async def test_it_delivers_without_copying_and_keeps_a_drained_queue(layer):
     assert ch in layer.channels  # not rebuilt for the next message
 
 
+@in_own_loop
 async def test_a_full_channel_raises_channel_full(layer):
     ch = await layer.new_channel()
     for i in range(3):
@@ -30,6 +47,7 @@ async def test_a_full_channel_raises_channel_full(layer):
         await layer.send(ch, {"type": "x", "i": 3})
 
 
+@in_own_loop
 async def test_an_adopted_channel_delivers_into_the_inbox_and_survives_the_sweep(layer):
     ch = await layer.new_channel()
     inbox: asyncio.Queue = asyncio.Queue(10)
@@ -48,6 +66,7 @@ async def test_an_adopted_channel_delivers_into_the_inbox_and_survives_the_sweep
     assert ch not in layer.channels
 
 
+@in_own_loop
 async def test_the_sweep_drops_expired_messages_and_their_channels_group_memberships(layer):
     ch = await layer.new_channel()
     inbox: asyncio.Queue = asyncio.Queue(10)
