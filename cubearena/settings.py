@@ -100,7 +100,7 @@ ARBITER_IN_PROCESS = env_bool("ARBITER_IN_PROCESS", not REDIS_URL)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "game.redis_layer.ArenaRedisChannelLayer",
             "CONFIG": {
                 # redis-py 8 times out socket reads after 5 s, exactly channels-redis'
                 # 5 s BZPOPMIN: an idle receive would then raise and kill its consumer.

@@ -5,8 +5,9 @@ sources with asyncio.wait; at a 20 Hz broadcast to hundreds of sockets that chur
 large share of the server's time. Here each source (the socket, the consumer's channel,
 the broadcast layer when it is separate) gets one long-lived pump task feeding one bounded
 inbox, and one loop dispatches from it, in arrival order, one message at a time. A layer
-that can (game/layers.py, `adopt`) delivers the consumer's channel straight into the inbox,
-with no pump at all. Inbox items are (expiry, message) as in the in-memory layer's queues.
+that can (`adopt`) delivers the consumer's channel straight into the inbox: the in-memory
+layer everything, with no pump at all (game/layers.py); the Redis one what this process
+sends, beside the pump for what comes through Redis (game/redis_layer.py). Inbox items are (expiry, message) as in the in-memory layer's queues.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ class InboxConsumerMixin:
         self.add_source(receive)
         if adopt is not None:
             adopt(self.channel_name, self._inbox)
-        else:
-            self.add_source(self.channel_receive)
+        if adopt is None or getattr(self.channel_layer, "remote_too", False):
+            self.add_source(self.channel_receive)  # (also) what other processes send it
         try:
             while True:
                 _, item = await self._inbox.get()

@@ -1,0 +1,71 @@
+"""channels-redis' RedisChannelLayer, made lighter for the arbiter's traffic (scaled out).
+
+Differences from channels-redis 4.x, each for a measured cause (py-spy on a `runworker
+arbiter` under the load bots, benchmarks/README.md "Profiles"):
+- send is one Lua script, one round trip: stock trims expired messages, counts, adds and
+  sets the expiry as four commands awaited one after another;
+- a message for a channel of this very process that its consumer adopted (game/inbox.py)
+  goes straight into that consumer's inbox, never through Redis: the arbiter's ticks, which
+  it sends itself through the layer 20 times a second for every match it owns.
+Receiving (with its backup queue) and groups are stock: a consumer that adopts its channel
+still receives from Redis what other processes send it (`remote_too`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from channels.exceptions import ChannelFull
+from channels_redis.core import RedisChannelLayer
+
+# KEYS[1]: the channel's key; ARGV: now, expiry (s), capacity, the serialised message.
+SEND = """
+local now, expiry = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, math.floor(now) - expiry)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('EXPIRE', KEYS[1], expiry)
+return 1
+"""
+
+
+class ArenaRedisChannelLayer(RedisChannelLayer):
+    remote_too = True  # an adopted channel is still read from Redis too
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._adopted: dict[str, asyncio.Queue] = {}
+
+    def adopt(self, channel: str, inbox: asyncio.Queue) -> None:
+        """Deliver what this process sends to `channel` straight into `inbox`, as (expiry, message)."""
+        self._adopted[channel] = inbox
+
+    def release(self, channel: str) -> None:
+        self._adopted.pop(channel, None)
+
+    async def send(self, channel: str, message: dict) -> None:
+        assert isinstance(message, dict), "message is not a dict"
+        assert self.require_valid_channel_name(channel), "Channel name not valid"
+        assert "__asgi_channel__" not in message
+        inbox = self._adopted.get(channel)
+        if inbox is not None:
+            try:
+                inbox.put_nowait((time.time() + self.expiry, message))
+            except asyncio.QueueFull:
+                raise ChannelFull(channel) from None
+            return
+        name = channel
+        if "!" in channel:  # as stock: a process-local channel's messages carry its full name
+            message = dict(message.items())
+            message["__asgi_channel__"] = channel
+            name = self.non_local_name(channel)
+        index = self.consistent_hash(channel) if "!" in channel else next(self._send_index_generator)
+        added = await self.connection(index).eval(
+            SEND, 1, self.prefix + name, repr(time.time()), int(self.expiry), self.get_capacity(channel),
+            self.serialize(message),
+        )
+        if not added:
+            raise ChannelFull(channel)
