@@ -29,6 +29,15 @@ def layer():
     return ArenaChannelLayer(expiry=60, capacity=3, sweep_every=0)
 
 
+async def adopted_member(layer, group: str) -> tuple[str, asyncio.Queue]:
+    """A new channel adopted into an inbox of its own, in `group`."""
+    ch = await layer.new_channel()
+    inbox: asyncio.Queue = asyncio.Queue(10)
+    layer.adopt(ch, inbox)
+    await layer.group_add(group, ch)
+    return ch, inbox
+
+
 @in_own_loop
 async def test_it_delivers_without_copying_and_keeps_a_drained_queue(layer):
     ch = await layer.new_channel()
@@ -49,10 +58,7 @@ async def test_a_full_channel_raises_channel_full(layer):
 
 @in_own_loop
 async def test_an_adopted_channel_delivers_into_the_inbox_and_survives_the_sweep(layer):
-    ch = await layer.new_channel()
-    inbox: asyncio.Queue = asyncio.Queue(10)
-    layer.adopt(ch, inbox)
-    await layer.group_add("g", ch)
+    ch, inbox = await adopted_member(layer, "g")
     await layer.group_send("g", {"type": "snap", "tick": 1})
     await layer.send(ch, {"type": "direct"})
     got = [inbox.get_nowait()[1]["type"] for _ in range(2)]
@@ -68,10 +74,7 @@ async def test_an_adopted_channel_delivers_into_the_inbox_and_survives_the_sweep
 
 @in_own_loop
 async def test_the_sweep_drops_expired_messages_and_their_channels_group_memberships(layer):
-    ch = await layer.new_channel()
-    inbox: asyncio.Queue = asyncio.Queue(10)
-    layer.adopt(ch, inbox)
-    await layer.group_add("g", ch)
+    ch, inbox = await adopted_member(layer, "g")
     inbox.put_nowait((0.0, {"type": "old"}))  # expired long ago
     layer._clean_expired()
     assert inbox.empty() and ch not in layer.groups.get("g", {})
