@@ -27,6 +27,9 @@ _msgpack = msgspec.msgpack.Decoder()
 SPAWN_GAP_S = 0.21  # at most 5 spawns in any second (PROTOCOL.md), with a little slack
 WELCOME_TIMEOUT_S = 30.0
 LEARN_TIMEOUT_S = 5.0  # a bot that has not seen its spawned cubes by then moves what it has
+# A measuring bot whose commands take longer than this to be acknowledged (p99) is behind:
+# the snaps may come on time while its commands wait in a backlog.
+ACK_BEHIND_S = 1.0
 WS_OPTIONS = {
     "compression": None,  # Daphne offers no permessage-deflate; nor does the baseline
     "ping_interval": None,  # keepalive timeouts under load would be counted as drops
@@ -353,11 +356,14 @@ class Bot:
         return round(self.rng.uniform(-h, h), 2)
 
     def behind(self, seconds: float, nominal_s: float, received: int) -> bool:
-        """The bot could not keep up: it missed its send cadence or its snapshots came late."""
+        """The run could not keep up with this bot: it missed its send cadence, its snapshots
+        came late, or (measuring) its commands waited over ACK_BEHIND_S to be acknowledged."""
         if self.skipped or (self.sends and self.late > 0.05 * self.sends):
             return True
         if received < 0.9 * seconds / nominal_s:
             return True  # fewer frames than one snap a tick: snaps were missed or delayed
+        if self.measuring and self.timings.ack and percentile(sorted(self.timings.ack), 99) > ACK_BEHIND_S:
+            return True
         if self.measuring and self.timings.interval:
             return percentile(sorted(self.timings.interval), 99) > 1.5 * nominal_s
         return False

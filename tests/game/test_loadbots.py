@@ -90,3 +90,15 @@ def test_it_runs_the_benchmark_smoke_mode_end_to_end(tmp_path):
         assert run["report"]["latency_ms"]["ack"]["n"] > 0
     assert (tmp_path / "smoke.png").stat().st_size > 0
     assert "largest N holding the tick" in proc.stdout
+
+
+def test_a_bot_whose_commands_back_up_is_behind_though_its_snaps_come_on_time():
+    from game.bots.bot import Bot, Window
+
+    bot = Bot(0, "http://127.0.0.1:1", Window(), measuring=True)
+    bot.sends = 100
+    bot.timings.interval = [0.05] * 200  # snaps exactly on the 20 Hz cadence
+    bot.timings.ack = [0.04] * 100
+    assert not bot.behind(10.0, 0.05, 200)
+    bot.timings.ack = [0.04] * 95 + [2.5] * 5  # the worst commands wait 2.5 s
+    assert bot.behind(10.0, 0.05, 200)
