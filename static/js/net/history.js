@@ -49,36 +49,33 @@ export class History {
 
   /** Replace the sample of exactly `tick`; false (and nothing changes) if there is none. */
   set(tick, x, z) {
-    const mask = this.mask;
-    let i = this.head;
-    for (let n = 0; n < this.count; n++) {
-      const t = this.ticks[i];
-      if (t === tick) {
-        this.xs[i] = x;
-        this.zs[i] = z;
-        return true;
-      }
-      if (t < tick) return false;
-      i = (i - 1) & mask;
-    }
-    return false;
+    const i = this.indexOf(tick);
+    if (i < 0) return false;
+    this.xs[i] = x;
+    this.zs[i] = z;
+    return true;
   }
 
   /** The sample of exactly `tick` into out.x/out.z; false if the ring holds none for it. */
   at(tick, out) {
+    const i = this.indexOf(tick);
+    if (i < 0) return false;
+    out.x = this.xs[i];
+    out.z = this.zs[i];
+    return true;
+  }
+
+  /** The ring index of the sample of exactly `tick`, newest first; -1 if there is none. */
+  indexOf(tick) {
     const mask = this.mask;
     let i = this.head;
     for (let n = 0; n < this.count; n++) {
       const t = this.ticks[i];
-      if (t === tick) {
-        out.x = this.xs[i];
-        out.z = this.zs[i];
-        return true;
-      }
-      if (t < tick) return false;
+      if (t === tick) return i;
+      if (t < tick) return -1;
       i = (i - 1) & mask;
     }
-    return false;
+    return -1;
   }
 
   /**
