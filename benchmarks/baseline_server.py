@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from websockets.asyncio.server import ServerConnection, broadcast, serve  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
 
-from game import limits  # noqa: E402
+from game import clock, limits  # noqa: E402
 from game.protocol import End, Ping, ProtocolError, Resync, decode_frame, parse_message, to_command  # noqa: E402
 from game.sim.match import MatchState  # noqa: E402
 from game.sim.world import World  # noqa: E402
@@ -130,19 +130,13 @@ class Room:
 
     # -- the tick ---------------------------------------------------------------------------
     async def _ticker(self) -> None:
-        interval = 1.0 / self.tick_rate
-        due = self.loop.time() + interval
-        while True:
-            delay = due - self.loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
+        async def tick(_due: float) -> None:
             try:
                 self.tick()
             except Exception:
                 log.exception("match %s: tick failed", self.match_id)
-            due += interval
-            if self.loop.time() - due > 5 * interval:  # after a stall, skip rather than burst
-                due = self.loop.time() + interval
+
+        await clock.every(self.tick_rate, tick)
 
     def tick(self) -> None:
         """Apply the queue, step, and broadcast one snapshot encoded once per encoding."""

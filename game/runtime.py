@@ -12,8 +12,7 @@ import logging
 import time
 import uuid
 
-from game import limits, records
-from game.ticklag import TickLag
+from game import clock, limits, records
 from game.auditor import AUDITOR_CHANNEL
 from game.broadcast import broadcast_layer
 from game.protocol import command_from_wire
@@ -21,6 +20,7 @@ from game.sim.commands import Event
 from game.sim.match import MatchState
 from game.sim.world import World
 from game.snapshots import Snap, delta_snap, encode, full_snap
+from game.ticklag import TickLag
 from lobby.notify import notify_lobby
 
 log = logging.getLogger("game.arbiter")
@@ -258,19 +258,14 @@ class MatchRuntime:
     # -- timers ---------------------------------------------------------------------
     async def _tick_timer(self) -> None:
         """Send `match.tick` to our own channel at the match's rate, drift-corrected."""
-        interval = 1.0 / self.tick_rate
-        due = self.loop.time() + interval
-        while True:
-            delay = due - self.loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
+
+        async def send_tick(due: float) -> None:
             try:
                 await self.layer.send(self.channel, {"type": "match.tick", "match": self.match_id, "due": due})
             except Exception:  # a full or failing layer must not kill the clock
                 log.exception("match %s: tick message not sent", self.match_id)
-            due += interval
-            if self.loop.time() - due > 5 * interval:  # after a stall, skip rather than burst
-                due = self.loop.time() + interval
+
+        await clock.every(self.tick_rate, send_tick)
 
     async def _flush_timer(self) -> None:
         while True:

@@ -1,27 +1,13 @@
 """The in-memory layer's own behaviour (game/layers.py): delivery, adoption, the sweep."""
 
 import asyncio
-import concurrent.futures
-import functools
 import math
 
 import pytest
 from channels.exceptions import ChannelFull
 
 from game.layers import ArenaChannelLayer
-
-
-def in_own_loop(test):
-    """Run an async test on a fresh loop in a thread. Playwright's sync API (tests/browser)
-    keeps a loop marked running in the main thread for the whole session; plain async tests
-    collected after it failed with "Runner.run() cannot be called from a running event loop"."""
-
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            return pool.submit(asyncio.run, test(*args, **kwargs)).result()
-
-    return run
+from tests.own_loop import in_own_loop
 
 
 @pytest.fixture
