@@ -74,7 +74,14 @@ function watch({ delayTicks = 2 } = {}) {
     const d = presenter.drawn.get(5);
     frames.push({ at, x: d.x, z: d.z, r: presenter.renderTick, extrapolated: d.extrapolated });
   };
-  return { mirror, presenter, server, frames, frame, setNow: (v) => (now = v) };
+  /** Server tick t: the cube steps, its delta arrives at t * 100 ms (unless `lost`), 6 frames follow. */
+  const tick = (t, lost = false) => {
+    stepEntity(server, 0.5);
+    now = t * 100;
+    if (!lost) mirror.applySnap(delta(t));
+    for (let f = 0; f < 6; f++) frame(t * 100 + f * 16);
+  };
+  return { mirror, presenter, server, frames, frame, tick, setNow: (v) => (now = v) };
 }
 
 function assertSmooth(frames, factor = 2) {
@@ -89,12 +96,7 @@ function assertSmooth(frames, factor = 2) {
 
 test("past a late snapshot a remote cube goes on along the step, then holds; the snap changes nothing", () => {
   const w = watch();
-  for (let t = 1; t <= 10; t++) {
-    stepEntity(w.server, 0.5);
-    w.setNow(t * 100);
-    w.mirror.applySnap(delta(t));
-    for (let f = 0; f < 6; f++) w.frame(t * 100 + f * 16);
-  }
+  for (let t = 1; t <= 10; t++) w.tick(t);
   // Snaps 11-18 are held up for 800 ms; drawing (2 ticks behind) runs past tick 10.
   for (let at = 1100; at < 1900; at += 16) w.frame(at);
   const guessed = w.frames.filter((f) => f.extrapolated);
@@ -115,12 +117,9 @@ test("a lost snapshot: the gap waits for the full snap, and the drawn motion nev
   const w = watch();
   let t = 0;
   const tickTo = (last, lose = new Set()) => {
-    for (; t < last; ) {
+    while (t < last) {
       t += 1;
-      stepEntity(w.server, 0.5);
-      w.setNow(t * 100);
-      if (!lose.has(t)) w.mirror.applySnap(delta(t));
-      for (let f = 0; f < 6; f++) w.frame(t * 100 + f * 16);
+      w.tick(t, lose.has(t));
     }
   };
   tickTo(20, new Set([13]));
@@ -167,24 +166,14 @@ test("snapshots out of order: the late one is ignored, the gap resyncs, and draw
 
 test("a remote cube retargeted while its snaps were lost catches up at a bounded speed", () => {
   const w = watch();
-  for (let t = 1; t <= 10; t++) {
-    stepEntity(w.server, 0.5);
-    w.setNow(t * 100);
-    w.mirror.applySnap(delta(t));
-    for (let f = 0; f < 6; f++) w.frame(t * 100 + f * 16);
-  }
+  for (let t = 1; t <= 10; t++) w.tick(t);
   // 11-14 lost; at 11 the cube turned around. Drawing guessed it went on.
   w.server.tx = -40;
   for (let t = 11; t <= 14; t++) stepEntity(w.server, 0.5);
   for (let at = 1100; at < 1500; at += 16) w.frame(at);
   w.setNow(1500);
   w.mirror.applySnap(full(14, [ent(5, 2, w.server.x, w.server.z, -40, 0)]));
-  for (let t = 15; t <= 30; t++) {
-    stepEntity(w.server, 0.5);
-    w.setNow(t * 100);
-    w.mirror.applySnap(delta(t));
-    for (let f = 0; f < 6; f++) w.frame(t * 100 + f * 16);
-  }
+  for (let t = 15; t <= 30; t++) w.tick(t);
   assertSmooth(w.frames);
   assert.ok(w.presenter.stats.blended >= 1);
   // Caught up: drawn on the interpolated path again.
