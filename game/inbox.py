@@ -7,7 +7,8 @@ the broadcast layer when it is separate) gets one long-lived pump task feeding o
 inbox, and one loop dispatches from it, in arrival order, one message at a time. A layer
 that can (`adopt`) delivers the consumer's channel straight into the inbox: the in-memory
 layer everything, with no pump at all (game/layers.py); the Redis one what this process
-sends, beside the pump for what comes through Redis (game/redis_layer.py). Inbox items are (expiry, message) as in the in-memory layer's queues.
+sends, beside the pump for what comes through Redis (game/redis_layer.py). Inbox items are
+(expiry, message), as in the in-memory layer's queues.
 """
 
 from __future__ import annotations

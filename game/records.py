@@ -175,7 +175,7 @@ def _write_seats(match_id: str, seats: list[SeatRecord], now) -> None:
     match_col = connection.ops.quote_name(Participation._meta.get_field("match").column)
     player_col = connection.ops.quote_name(Participation._meta.get_field("player").column)
     match_key = Match._meta.pk.get_db_prep_value(uuid.UUID(str(match_id)), connection)  # hex on SQLite
-    rows = [(s.last_seq, s.spawned, s.deleted, s.moves, s.rejected, s.kicked, match_key, s.player) for s in seats]
+    rows = [(*(getattr(s, f) for f in COUNTERS), match_key, s.player) for s in seats]
     with connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {table} SET {sets} WHERE {match_col} = %s AND {player_col} = %s", rows)
     for s in seats:

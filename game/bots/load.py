@@ -20,8 +20,8 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 
-from game.bots.bot import Bot, Window
 from game import ticklag
+from game.bots.bot import Bot, Window
 from game.bots.procstats import ProcessSampler, discover
 from game.bots.stats import LoopLag, ms, percentile, summary_ms
 
