@@ -2,7 +2,7 @@
 
 No Django, no channel layer, one process: the same rules engine and step
 (`game.sim.match.MatchState` over `game.sim.world.World`), the same edge parsing
-(`game.protocol`) and the same snapshot shapes (`game.snapshots`, encoded once per tick per
+(`game.wire.protocol`) and the same snapshot shapes (`game.wire.snapshots`, encoded once per tick per
 encoding), broadcast at the same tick rate. Joining takes no HTTP: `?player=N` is the seat.
 
     .venv/bin/python benchmarks/baseline_server.py --port 8765 --mode delta|full [--tick-rate 20]
@@ -26,11 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from websockets.asyncio.server import ServerConnection, broadcast, serve  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
 
-from game import clock, limits  # noqa: E402
-from game.protocol import End, Ping, ProtocolError, Resync, decode_frame, parse_message, to_command  # noqa: E402
+from game import limits  # noqa: E402
+from lobby import limits as match_limits  # noqa: E402
+from game.arbiter import clock  # noqa: E402
+from game.wire.protocol import End, Ping, ProtocolError, Resync, decode_frame, parse_message, to_command  # noqa: E402
 from game.sim.match import MatchState  # noqa: E402
 from game.sim.world import World  # noqa: E402
-from game.snapshots import Snap, delta_snap, encode, full_snap  # noqa: E402
+from game.wire.snapshots import Snap, delta_snap, encode, full_snap  # noqa: E402
 
 log = logging.getLogger("baseline")
 
@@ -46,7 +48,7 @@ class Room:
 
     def __init__(self, match_id: str, tick_rate: int, arena: float, full: bool, rooms: dict):
         self.match_id, self.tick_rate, self.full, self.rooms = match_id, tick_rate, full, rooms
-        self.state = MatchState(World(arena, arena, limits.DEFAULT_SPEED, tick_rate))
+        self.state = MatchState(World(arena, arena, match_limits.DEFAULT_SPEED, tick_rate))
         self.sockets: dict[int, tuple[ServerConnection, bool]] = {}
         self.keyframe_every = max(1, round(limits.KEYFRAME_EVERY_S * tick_rate))
         self.loop = asyncio.get_running_loop()
@@ -242,7 +244,7 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--mode", choices=["delta", "full"], default="delta")
     parser.add_argument("--tick-rate", type=int, default=20)
-    parser.add_argument("--arena", type=float, default=limits.DEFAULT_ARENA)
+    parser.add_argument("--arena", type=float, default=match_limits.DEFAULT_ARENA)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     try:

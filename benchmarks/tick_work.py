@@ -19,10 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from game import limits  # noqa: E402
+from lobby import limits as match_limits  # noqa: E402
 from game.sim.commands import Command  # noqa: E402
 from game.sim.match import MatchState  # noqa: E402
 from game.sim.world import World  # noqa: E402
-from game.snapshots import delta_snap, full_snap  # noqa: E402
+from game.wire.snapshots import delta_snap, full_snap  # noqa: E402
 
 
 def pct(values, p):
@@ -32,7 +33,7 @@ def pct(values, p):
 
 def main(players: int, seconds: float, tick_rate: int) -> None:
     rng = random.Random(7)
-    state = MatchState(World(100, 100, limits.DEFAULT_SPEED, tick_rate))
+    state = MatchState(World(100, 100, match_limits.DEFAULT_SPEED, tick_rate))
     now = 0.0
     seqs = {}
     for p in range(1, players + 1):

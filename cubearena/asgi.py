@@ -1,7 +1,7 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels, the arbiter as a worker.
 
 `channel` routes the named channels that `manage.py runworker arbiter` serves; in the
-embedded default the ASGI process starts the same consumer on its own loop (game.inprocess).
+embedded default the ASGI process starts the same consumer on its own loop (game.arbiter.inprocess).
 """
 
 import gc
@@ -16,7 +16,7 @@ from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  #
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
-from game import backpressure  # noqa: E402
+from game.transport import backpressure  # noqa: E402
 from game.routing import channel_routes, websocket_urlpatterns as game_ws  # noqa: E402
 from lobby.routing import websocket_urlpatterns as lobby_ws  # noqa: E402
 

@@ -100,7 +100,7 @@ ARBITER_IN_PROCESS = env_bool("ARBITER_IN_PROCESS", not REDIS_URL)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "game.redis_layer.ArenaRedisChannelLayer",
+            "BACKEND": "game.transport.redis_layer.ArenaRedisChannelLayer",
             "CONFIG": {
                 # redis-py 8 times out socket reads after 5 s, exactly channels-redis'
                 # 5 s BZPOPMIN: an idle receive would then raise and kill its consumer.
@@ -124,7 +124,7 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "game.layers.ArenaChannelLayer",
+            "BACKEND": "game.transport.memory_layer.ArenaChannelLayer",
             "CONFIG": {"capacity": 5000, "expiry": 60, "group_expiry": 86400 * 7},
         }
     }

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django import forms
 
 from game.models import OperatorAction
-from game.operations import validate_action
+from game.records.operations import validate_action
 
 
 class OperatorActionForm(forms.ModelForm):

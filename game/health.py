@@ -8,8 +8,8 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import JsonResponse
 
-from game.arbiter import ARBITER_CHANNEL
-from game.inprocess import ensure_arbiter
+from game.arbiter.consumer import ARBITER_CHANNEL
+from game.arbiter.inprocess import ensure_arbiter
 
 TIMEOUT_S = 2.0
 

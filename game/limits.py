@@ -19,9 +19,6 @@ RESYNCS_PER_S = 5
 
 # World
 CUBE_CAP_PER_PLAYER = 50
-DEFAULT_SPEED = 5.0
-DEFAULT_ARENA = 100
-MIN_TICK_RATE, MAX_TICK_RATE, DEFAULT_TICK_RATE = 5, 30, 10
 LAG_WINDOW_S = 0.25  # W = floor(LAG_WINDOW_S * tick_rate) ticks
 NUDGE_DISTANCE = 1.0
 
@@ -31,9 +28,6 @@ EMPTY_MATCH_TIMEOUT_S = 60.0  # no connected player this long: the match finishe
 FLUSH_EVERY_S = 1.0  # records and the checkpoint are written in batches this often
 ARBITER_STALE_S = 5.0  # a match whose last tick record is older than this is adopted
 WELCOME_TIMEOUT_S = 5.0  # a socket waiting this long for its welcome asks again, once
-
-# Accounts
-NICKNAME_MAX_LEN = 24
 
 # Second tier (the auditor), off the tick path
 AUDIT_EVERY_S = 1.0  # the arbiter sends a batch this often

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 
-from game import ticklag
+from lobby import ticklag
 
 from . import limits
 from .models import Match, MatchEvent, Participation, Player

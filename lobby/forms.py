@@ -2,7 +2,7 @@
 
 from django import forms
 
-from game.limits import DEFAULT_TICK_RATE, MAX_TICK_RATE, MIN_TICK_RATE, NICKNAME_MAX_LEN
+from lobby.limits import DEFAULT_TICK_RATE, MAX_TICK_RATE, MIN_TICK_RATE, NICKNAME_MAX_LEN
 
 from . import limits, validation
 from .errors import LobbyError

@@ -18,6 +18,12 @@ LIVE_MATCHES_PER_PLAYER = env_int("CUBEARENA_LIVE_MATCHES_PER_PLAYER", 3, lo=1)
 MATCHES_PER_PLAYER = env_int("CUBEARENA_MATCHES_PER_HOUR", 20, lo=1)
 MATCH_WINDOW = timedelta(hours=1)
 
+# What a match may be made with (the arbiter reads them from the match record).
+MIN_TICK_RATE, MAX_TICK_RATE, DEFAULT_TICK_RATE = 5, 30, 10
+DEFAULT_ARENA = 100
+DEFAULT_SPEED = 5.0  # units a second
+
+NICKNAME_MAX_LEN = 24
 MATCH_NAME_MAX_LEN = 64
 MIN_PLAYERS = 2
 DEFAULT_MAX_PLAYERS = 8

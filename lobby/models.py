@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from game.limits import DEFAULT_ARENA, DEFAULT_TICK_RATE
+from lobby.limits import DEFAULT_ARENA, DEFAULT_TICK_RATE
 
 PALETTE = [
     "#e5533d", "#3d8be5", "#3dbf5a", "#e5b83d", "#9b5de5", "#2ec4b6",
@@ -65,7 +65,7 @@ class Match(models.Model):
     # The world as of the last flush, so another worker can adopt the match.
     checkpoint = models.JSONField(null=True, blank=True)
     # The arbiter's tick lag (due time to snapshot sent) since it took the match: a sparse
-    # histogram {"<ms>": count} in 1 ms buckets, written with each flush (game/ticklag.py).
+    # histogram {"<ms>": count} in 1 ms buckets, written with each flush (lobby/ticklag.py).
     tick_lag = models.JSONField(null=True, blank=True)
     final_entities = models.PositiveIntegerField(null=True, blank=True)
 

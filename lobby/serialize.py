@@ -1,6 +1,6 @@
 """Matches as PROTOCOL.md "HTTP" shows them, for the API, the lobby socket and the lobby page."""
 
-from game import ticklag
+from lobby import ticklag
 
 from .models import Match, Participation
 from .services import visible_matches

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from game.limits import NICKNAME_MAX_LEN
+from lobby.limits import NICKNAME_MAX_LEN
 
 from . import limits
 from .errors import RateLimited

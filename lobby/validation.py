@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from game.limits import DEFAULT_TICK_RATE, MAX_TICK_RATE, MIN_TICK_RATE, NICKNAME_MAX_LEN
+from lobby.limits import DEFAULT_TICK_RATE, MAX_TICK_RATE, MIN_TICK_RATE, NICKNAME_MAX_LEN
 
 from . import limits
 from .errors import BadJson, BadMessage, TooLarge

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from game.limits import DEFAULT_SPEED
+from lobby.limits import DEFAULT_SPEED
 
 from . import access, limits, serialize, services
 from .errors import RateLimited

@@ -15,7 +15,7 @@ def fresh_channel_layer():
 @pytest.fixture
 async def arbiter():
     """Stop the in-process arbiter after the test, so the next loop starts its own."""
-    from game.inprocess import stop_arbiter
+    from game.arbiter.inprocess import stop_arbiter
 
     yield
     await stop_arbiter()

@@ -20,7 +20,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 
-from game import ticklag
+from lobby import ticklag
 from game.bots.bot import Bot, Window
 from game.bots.procstats import ProcessSampler, discover
 from game.bots.stats import LoopLag, ms, percentile, summary_ms
@@ -320,7 +320,7 @@ def build_report(
             "skipped": sum(b.skipped for b in live),
             "late_max_ms": ms(max((b.late_max for b in live), default=0)),
         },
-        # From the arbiters: a tick's due time to its snapshot leaving (game/ticklag.py); the
+        # From the arbiters: a tick's due time to its snapshot leaving (lobby/ticklag.py); the
         # readings are the last flush before the window's edges, so up to a second early.
         "tick_lag_ms": setup.pop("tick_lag", None),
         "bot_loop_lag_ms": {"p99": ms(lag99), "max": ms(loop_lag[-1]) if loop_lag else None},

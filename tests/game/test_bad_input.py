@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
-from game.arbiter import RUNTIMES
+from game.arbiter.consumer import RUNTIMES
 from lobby.models import Match, MatchEvent
 
 from .players import Client, make_match, make_player

@@ -3,7 +3,7 @@
 import asyncio
 import time
 
-from game import clock
+from game.arbiter import clock
 from tests.own_loop import in_own_loop
 
 

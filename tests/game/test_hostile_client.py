@@ -19,9 +19,9 @@ from channels.db import database_sync_to_async
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from game.arbiter import RUNTIMES
-from game.inprocess import stop_arbiter
-from game.protocol import ProtocolError, decode_frame, parse_message
+from game.arbiter.consumer import RUNTIMES
+from game.arbiter.inprocess import stop_arbiter
+from game.wire.protocol import ProtocolError, decode_frame, parse_message
 from lobby.models import Match, MatchEvent, Player
 
 from .players import Client, make_match, make_player

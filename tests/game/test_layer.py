@@ -6,7 +6,7 @@ import math
 import pytest
 from channels.exceptions import ChannelFull
 
-from game.layers import ArenaChannelLayer
+from game.transport.memory_layer import ArenaChannelLayer
 from tests.own_loop import in_own_loop
 
 

@@ -1,6 +1,6 @@
 """The tick-lag histogram: buckets, differences between readings, percentiles."""
 
-from game.ticklag import TickLag, since, summary
+from lobby.ticklag import TickLag, since, summary
 
 
 def test_it_buckets_by_millisecond_and_summarises_a_window_between_two_readings():

@@ -9,9 +9,9 @@ from channels.layers import get_channel_layer
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from game.arbiter import RUNTIMES
+from game.arbiter.consumer import RUNTIMES
 from game.models import OperatorAction
-from game.operations import request_action
+from game.records.operations import request_action
 from lobby.models import MatchEvent, Participation
 
 from .players import Client, make_match, make_player

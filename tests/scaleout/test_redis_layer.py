@@ -7,7 +7,7 @@ import pytest
 from channels.exceptions import ChannelFull
 from django.conf import settings
 
-from game.redis_layer import ArenaRedisChannelLayer
+from game.transport.redis_layer import ArenaRedisChannelLayer
 
 
 def make_layer(**overrides) -> ArenaRedisChannelLayer:

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from game.models import OperatorAction
-from game.operations import request_action
+from game.records.operations import request_action
 from lobby.models import Match
 
 

@@ -16,12 +16,13 @@ from channels.consumer import get_handler_name
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from game import limits, records
-from game.arbiter import ARBITER_CHANNEL
-from game.broadcast import broadcast_layer
-from game.inbox import InboxConsumerMixin
-from game.inprocess import ensure_arbiter
-from game.protocol import (
+from game import limits
+from game.records import admission
+from game.arbiter.consumer import ARBITER_CHANNEL
+from game.transport.broadcast import broadcast_layer
+from game.transport.inbox import InboxConsumerMixin
+from game.arbiter.inprocess import ensure_arbiter
+from game.wire.protocol import (
     End,
     Ping,
     Pong,
@@ -32,7 +33,7 @@ from game.protocol import (
     to_command,
 )
 from game.sim.rates import SlidingWindow
-from game.snapshots import encode
+from game.wire.snapshots import encode
 
 log = logging.getLogger("game.socket")
 
@@ -40,7 +41,7 @@ PRE_WELCOME_BUFFER = 64  # snaps that may arrive between group_add and the welco
 
 
 class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
-    grant: records.SocketGrant | None = None
+    grant: admission.SocketGrant | None = None
 
     async def dispatch(self, message):
         # Database work goes through database_sync_to_async, which closes stale connections
@@ -72,8 +73,8 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         await self.accept()  # refusals are accept + close with a code (PROTOCOL.md)
         code = query.get("code", [None])[0]
         try:
-            self.grant = await records.admit_socket(self.match_id, self.scope.get("session"), self.spectator, code)
-        except records.SocketRefusal as refusal:
+            self.grant = await admission.admit_socket(self.match_id, self.scope.get("session"), self.spectator, code)
+        except admission.SocketRefusal as refusal:
             await self.close(code=refusal.code, reason=refusal.reason)
             return
         self.player = self.grant.player

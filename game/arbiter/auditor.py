@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from game.sim.audit import review
-from game.workers import WorkerConsumer
+from game.transport.workers import WorkerConsumer
 
 log = logging.getLogger("game.auditor")
 

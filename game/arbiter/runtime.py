@@ -12,15 +12,18 @@ import logging
 import time
 import uuid
 
-from game import clock, limits, records
-from game.auditor import AUDITOR_CHANNEL
-from game.broadcast import broadcast_layer
-from game.protocol import command_from_wire
+from game import limits
+from lobby import limits as match_limits
+from game.arbiter import clock
+from game.records import flush as records_flush, ownership
+from game.arbiter.auditor import AUDITOR_CHANNEL
+from game.transport.broadcast import broadcast_layer
+from game.wire.protocol import command_from_wire
 from game.sim.commands import Event
 from game.sim.match import MatchState
 from game.sim.world import World
-from game.snapshots import Snap, delta_snap, encode, full_snap
-from game.ticklag import TickLag
+from game.wire.snapshots import Snap, delta_snap, encode, full_snap
+from lobby.ticklag import TickLag
 from lobby.notify import notify_lobby
 
 log = logging.getLogger("game.arbiter")
@@ -33,7 +36,7 @@ def now_ms() -> int:
 class MatchRuntime:
     """One match's live state inside one arbiter worker."""
 
-    def __init__(self, match_id: str, channel: str, layer, claim: records.Claim, on_dispose=None):
+    def __init__(self, match_id: str, channel: str, layer, claim: ownership.Claim, on_dispose=None):
         self.match_id = match_id
         self.channel = channel  # the owning arbiter's own channel: ticks are sent here
         self.layer = layer
@@ -42,7 +45,7 @@ class MatchRuntime:
         self.tick_rate = claim.tick_rate
         self.loop = asyncio.get_running_loop()
         now = self.loop.time()
-        self.state = MatchState(World(claim.arena[0], claim.arena[1], limits.DEFAULT_SPEED, claim.tick_rate))
+        self.state = MatchState(World(claim.arena[0], claim.arena[1], match_limits.DEFAULT_SPEED, claim.tick_rate))
         if claim.checkpoint:
             self.state.restore(claim.checkpoint, now)
         self.sockets: dict[int, tuple[str, bool]] = {}  # player -> (reply channel, binary)
@@ -250,7 +253,7 @@ class MatchRuntime:
         if record:
             self.state.events.append(Event(self.state.world.tick, "end", None, {"reason": reason}))
             await self.flush()
-            await records.finish_match(self.match_id, self.channel, self.state.world.tick,
+            await ownership.finish_match(self.match_id, self.channel, self.state.world.tick,
                                        len(self.state.world.entities), reason)
         await self.bcast.group_send(self.group, {"type": "game.ended", "reason": reason})
         await notify_lobby()
@@ -302,13 +305,13 @@ class MatchRuntime:
             if presence is None and self.written.get(seat.player) == counters:
                 continue
             self.written[seat.player] = counters
-            seats.append(records.SeatRecord(seat.player, presence, *counters))
+            seats.append(records_flush.SeatRecord(seat.player, presence, *counters))
         checkpoint = None if self.disposed else state.checkpoint()
-        ours, actions = await records.flush(self.match_id, self.channel, state.world.tick, checkpoint, events, seats,
+        ours, actions = await records_flush.flush(self.match_id, self.channel, state.world.tick, checkpoint, events, seats,
                                             self.tick_lag.as_json())
         if ours and actions and not self.disposed:
             results = [(pk, "; ".join(await self.apply_verdicts([verdict]))) for pk, verdict in actions]
-            await records.mark_actions_applied(results)
+            await records_flush.mark_actions_applied(results)
         return ours
 
     # -- sending ------------------------------------------------------------------

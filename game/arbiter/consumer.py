@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 
-from game import records
-from game.runtime import MatchRuntime
-from game.workers import WorkerConsumer
+from game.records import ownership
+from game.arbiter.runtime import MatchRuntime
+from game.transport.workers import WorkerConsumer
 
 log = logging.getLogger("game.arbiter")
 
@@ -37,7 +37,7 @@ class ArbiterConsumer(WorkerConsumer):
         match_id, join = message["match"], message["join"]
         runtime = RUNTIMES.get(match_id)
         if runtime is None or runtime.disposed:
-            claim = await records.claim_match(match_id, self.channel_name)
+            claim = await ownership.claim_match(match_id, self.channel_name)
             if not claim.owned:
                 if claim.owner:  # a live worker has it: hand the join over
                     await self.channel_layer.send(claim.owner, join)

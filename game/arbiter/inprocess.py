@@ -25,7 +25,7 @@ def ensure_arbiter() -> None:
     loop = asyncio.get_running_loop()
     if _task is not None and not _task.done() and _task.get_loop() is loop:
         return
-    from game.routing import channel_routes
+    from game.arbiter.routes import channel_routes
 
     _worker = Worker(ChannelNameRouter(channel_routes), list(channel_routes), get_channel_layer())
     _task = loop.create_task(_worker.arun(), name="in-process arbiter")
@@ -34,7 +34,7 @@ def ensure_arbiter() -> None:
 async def stop_arbiter() -> None:
     """Stop the in-process worker and forget its matches (tests call this between loops)."""
     global _task, _worker
-    from game.arbiter import RUNTIMES
+    from game.arbiter.consumer import RUNTIMES
 
     for runtime in list(RUNTIMES.values()):
         for task in runtime._tasks:

@@ -6,9 +6,9 @@ import logging
 
 from channels.consumer import AsyncConsumer, get_handler_name
 
-from game.inbox import InboxConsumerMixin
+from game.transport.inbox import InboxConsumerMixin
 
-log = logging.getLogger("game.workers")
+log = logging.getLogger("game.transport.workers")
 
 
 class WorkerConsumer(InboxConsumerMixin, AsyncConsumer):
