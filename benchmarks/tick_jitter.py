@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cubearena.liveserver import LiveServer  # noqa: E402
-from game.bots.client import Account  # noqa: E402
+from loadbots.client import Account  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "channels",
     "lobby",
     "game",
+    "loadbots",
 ]
 
 MIDDLEWARE = [

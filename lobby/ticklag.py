@@ -2,7 +2,7 @@
 
 Kept as a sparse histogram in 1 ms buckets, cumulative since the arbiter took the match, so
 a reader can subtract two readings and get exact percentiles for the window between them
-(the load bots do, see game/bots/load.py). Plain Python, no Django.
+(the load bots do, see loadbots/load.py). Plain Python, no Django.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from cubearena.liveserver import LiveServer
-from game.bots.client import Account
+from loadbots.client import Account
 
 BOUND = 64 * 1024
 LIMIT_S = 40

@@ -93,7 +93,7 @@ def test_it_runs_the_benchmark_smoke_mode_end_to_end(tmp_path):
 
 
 def test_a_bot_whose_commands_back_up_is_behind_though_its_snaps_come_on_time():
-    from game.bots.bot import Bot, Window
+    from loadbots.bot import Bot, Window
 
     bot = Bot(0, "http://127.0.0.1:1", Window(), measuring=True)
     bot.sends = 100

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from game.bots.load import LoadConfig, run_load
-from game.bots.report import format_table
+from loadbots.load import LoadConfig, run_load
+from loadbots.report import format_table
 
 
 def run(config: LoadConfig) -> dict:

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import msgspec
 from websockets.exceptions import ConnectionClosed
 
-from game.bots.client import Account, Socket, bare_socket_uri, open_bare_socket
-from game.bots.fastws import Closed, CountingSocket
-from game.bots.stats import percentile
+from loadbots.client import Account, Socket, bare_socket_uri, open_bare_socket
+from loadbots.fastws import Closed, CountingSocket
+from loadbots.stats import percentile
 
 _json = msgspec.json.Decoder()
 _msgpack = msgspec.msgpack.Decoder()

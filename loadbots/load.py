@@ -20,10 +20,10 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 
+from loadbots.bot import Bot, Window
+from loadbots.procstats import ProcessSampler, discover
+from loadbots.stats import LoopLag, ms, percentile, summary_ms
 from lobby import ticklag
-from game.bots.bot import Bot, Window
-from game.bots.procstats import ProcessSampler, discover
-from game.bots.stats import LoopLag, ms, percentile, summary_ms
 
 WARMUP_S = 1.0
 GUESTS_PER_SOURCE = 16  # under lobby.limits.GUESTS_PER_ADDRESS (20 an hour)
