@@ -3,7 +3,9 @@
 1. the main pytest suite (embedded default: SQLite, in-memory layer, in-process arbiter,
    plus browser tests that start their own servers);
 2. the scale-out suite against Redis and PostgreSQL with `runworker` arbiters;
-3. the JavaScript unit tests and shared vectors with `node --test`.
+3. the JavaScript unit tests and shared vectors with `node --test` (the vectors are
+   committed; `python -m tests.vectors.generate` rewrites them, and suite 1 checks they
+   are what the Python simulation produces).
 Suites need their own processes because settings are read from the environment at start.
 """
 

@@ -1,5 +1,5 @@
 // The client's replay of its own commands agrees bit for bit with the arbiter's lag
-// compensation (tests/vectors/prediction.json, written by game/sim/vectors.py from MatchState).
+// compensation (tests/vectors/prediction.json, written by tests/vectors/generate.py from MatchState).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

@@ -2,7 +2,7 @@
 
 import json
 
-from game.sim.vectors import PREDICTION_FILE, build_prediction, dumps
+from tests.vectors.generate import PREDICTION_FILE, build_prediction, dumps
 
 
 def cases() -> list[dict]:
@@ -10,7 +10,7 @@ def cases() -> list[dict]:
 
 
 def test_it_has_committed_prediction_vectors_that_match_the_arbiter():
-    assert PREDICTION_FILE.read_text() == dumps(build_prediction()), "run: python -m game.sim.vectors"
+    assert PREDICTION_FILE.read_text() == dumps(build_prediction()), "run: python -m tests.vectors.generate"
 
 
 def test_it_records_backdated_clamped_and_future_claims():

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from game.sim import World, q
-from game.sim.vectors import VECTOR_FILE, build, dumps
+from tests.vectors.generate import VECTOR_FILE, build, dumps
 
 
 def test_it_moves_a_cube_toward_its_target_at_the_speed():
@@ -86,7 +86,7 @@ def test_it_is_deterministic():
 
 
 def test_it_has_committed_vectors_that_match_the_python_step():
-    assert VECTOR_FILE.read_text() == dumps(build()), "run: python -m game.sim.vectors"
+    assert VECTOR_FILE.read_text() == dumps(build()), "run: python -m tests.vectors.generate"
     cases = json.loads(VECTOR_FILE.read_text())["cases"]
     assert len(cases) >= 5 and all(len(c["states"]) > 0 for c in cases)
 

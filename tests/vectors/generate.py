@@ -1,9 +1,10 @@
 """Shared test vectors: the Python simulation writes them, `node --test` replays them.
 
-Run `python -m game.sim.vectors` to rewrite tests/vectors/step.json (the step) and
+Run `python -m tests.vectors.generate` to rewrite tests/vectors/step.json (the step) and
 tests/vectors/prediction.json (the arbiter's lag compensation, for the browser's
-prediction and reconciliation); Python tests check that the committed files are what this
-module produces, so the two languages cannot drift.
+prediction and reconciliation); Python tests (tests/sim/test_world.py,
+tests/sim/test_vectors_prediction.py) check that the committed files are what this module
+produces, and tests/js/ replays them, so the two languages cannot drift.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .commands import Command
-from .match import MatchState
-from .world import World
+from game.sim.commands import Command
+from game.sim.match import MatchState
+from game.sim.world import World
 
-VECTOR_DIR = Path(__file__).resolve().parents[2] / "tests" / "vectors"
+VECTOR_DIR = Path(__file__).resolve().parent
 VECTOR_FILE = VECTOR_DIR / "step.json"
 PREDICTION_FILE = VECTOR_DIR / "prediction.json"
 

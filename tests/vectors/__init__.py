@@ -1,0 +1,1 @@
+"""Shared step and prediction vectors (*.json) and their generator (generate.py)."""
