@@ -91,9 +91,15 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         # Tests that start servers in other processes need a file, not :memory:.
         DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_SQLITE_NAME")}
 
+# `manage.py test` runs the scale-out suite against these (cubearena/test_runner.py).
+TEST_REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+TEST_DATABASE_URL = env_str("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cubearena")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL") or ""
+# Keys and channel names on Redis start with it, so several deployments (or test runs) can share one.
+CHANNEL_PREFIX = env_str("CHANNEL_PREFIX", "cubearena")
 # When Redis carries the layer, arbiters run in `manage.py runworker arbiter` processes;
 # otherwise the ASGI process starts one on its own event loop at first use.
 ARBITER_IN_PROCESS = env_bool("ARBITER_IN_PROCESS", not REDIS_URL)
@@ -110,7 +116,7 @@ if REDIS_URL:
                 "capacity": 5000,
                 "expiry": 60,
                 "group_expiry": 86400 * 7,
-                "prefix": env_str("CHANNEL_PREFIX", "cubearena"),
+                "prefix": CHANNEL_PREFIX,
             },
         },
         # Group broadcasts (snapshots): published once per group, fanned out per process.
@@ -118,7 +124,7 @@ if REDIS_URL:
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
-                "prefix": env_str("CHANNEL_PREFIX", "cubearena") + "-bcast",
+                "prefix": CHANNEL_PREFIX + "-bcast",
             },
         },
     }
@@ -130,12 +136,20 @@ else:
         }
     }
 
-# A socket whose unread backlog passes this many bytes is dropped (game/backpressure.py).
+# A socket whose unread backlog passes this many bytes is dropped (game/transport/backpressure.py).
 SLOW_READER_BYTES = env_int("CUBEARENA_SLOW_READER_BYTES", 1024 * 1024, lo=4096)
 SOCKET_SEND_BUFFER = env_int("CUBEARENA_SOCKET_SEND_BUFFER", 256 * 1024, lo=4096)
 
-# Player limit per match (PROTOCOL.md: default 500, set by the environment).
+# Player limit per match (docs/protocol.md: default 500, set by the environment).
 MAX_PLAYERS_LIMIT = env_int("CUBEARENA_MAX_PLAYERS", 500, lo=2, hi=100_000)
+
+# Lobby caps (lobby/services.py reads them per request; the windows are in lobby/limits.py).
+# An address may mint this many guests an hour (soft: two racing requests may both pass);
+# load tests from one address raise it.
+GUESTS_PER_ADDRESS = env_int("CUBEARENA_GUESTS_PER_ADDRESS", 20, lo=1)
+# Matches a player may have in lobby or running at once, and open per hour.
+LIVE_MATCHES_PER_PLAYER = env_int("CUBEARENA_LIVE_MATCHES_PER_PLAYER", 3, lo=1)
+MATCHES_PER_HOUR = env_int("CUBEARENA_MATCHES_PER_HOUR", 20, lo=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

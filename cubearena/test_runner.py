@@ -18,13 +18,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+from django.conf import settings
+
 ROOT = Path(__file__).resolve().parent.parent
 
-SCALEOUT_ENV = {
-    "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1"),
-    "DATABASE_URL": os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cubearena"),
-    "CHANNEL_PREFIX": f"cubearena-test-{os.getpid()}",
-}
+
+def scaleout_env() -> dict[str, str]:
+    """The scale-out suite's environment: settings.TEST_REDIS_URL and TEST_DATABASE_URL."""
+    return {
+        "REDIS_URL": settings.TEST_REDIS_URL,
+        "DATABASE_URL": settings.TEST_DATABASE_URL,
+        "CHANNEL_PREFIX": f"cubearena-test-{os.getpid()}",
+    }
 
 
 def _run(title: str, argv: list[str], env: dict[str, str] | None = None) -> tuple[int, int, int]:
@@ -68,7 +73,8 @@ class PytestRunner:
         else:
             results = [_run("main suite", py + ["tests", "--ignore=tests/scaleout"])]
             if not kwargs.get("skip_scaleout"):
-                results.append(_run("scale-out suite (Redis + PostgreSQL)", py + ["tests/scaleout"], SCALEOUT_ENV))
+                scaleout = _run("scale-out suite (Redis + PostgreSQL)", py + ["tests/scaleout"], scaleout_env())
+                results.append(scaleout)
             node = shutil.which("node")
             if node:
                 results.append(_run("javascript", [node, "--test", "tests/js/"]))

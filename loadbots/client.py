@@ -25,7 +25,7 @@ class Account:
     def __init__(self, base_url: str, local_address: str | None = None):
         self.base_url = base_url.rstrip("/")
         # A loopback source address of its own (127.x.y.z) lets a load run mint more guests than
-        # one address may (lobby.limits.GUESTS_PER_ADDRESS) without touching the server.
+        # one address may (the server's CUBEARENA_GUESTS_PER_ADDRESS) without touching it.
         transport = httpx.AsyncHTTPTransport(local_address=local_address) if local_address else None
         self.http = httpx.AsyncClient(base_url=self.base_url, timeout=10, transport=transport)
         self.player: int | None = None

@@ -26,7 +26,7 @@ from loadbots.stats import LoopLag, ms, percentile, summary_ms
 from lobby import ticklag
 
 WARMUP_S = 1.0
-GUESTS_PER_SOURCE = 16  # under lobby.limits.GUESTS_PER_ADDRESS (20 an hour)
+GUESTS_PER_SOURCE = 16  # under the server's CUBEARENA_GUESTS_PER_ADDRESS (20 an hour by default)
 
 
 @dataclass

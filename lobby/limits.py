@@ -1,21 +1,15 @@
-"""Lobby caps and sizes: how fast an address mints guests, how many matches a player opens.
+"""Lobby sizes and windows: fixed by the code, looked up at call time (``limits.NAME``).
 
-Looked up at call time (``limits.NAME``), so a test or an operator's shell can change them.
+The caps an operator sets (guests per address, matches per player) are settings, read from
+the environment in cubearena/settings.py: settings.GUESTS_PER_ADDRESS,
+settings.LIVE_MATCHES_PER_PLAYER, settings.MATCHES_PER_HOUR.
 The simulation's rates live in game/limits.py.
 """
 
 from datetime import timedelta
 
-from cubearena.env import env_int
-
-# Guests: an address may mint this many per window (soft: two racing requests may both pass).
-# Load tests from one address raise it through the environment.
-GUESTS_PER_ADDRESS = env_int("CUBEARENA_GUESTS_PER_ADDRESS", 20, lo=1)
+# The windows of the guest and match caps (settings.GUESTS_PER_ADDRESS, MATCHES_PER_HOUR).
 GUEST_WINDOW = timedelta(hours=1)
-
-# Matches a player may have in lobby or running at once, and open per window.
-LIVE_MATCHES_PER_PLAYER = env_int("CUBEARENA_LIVE_MATCHES_PER_PLAYER", 3, lo=1)
-MATCHES_PER_PLAYER = env_int("CUBEARENA_MATCHES_PER_HOUR", 20, lo=1)
 MATCH_WINDOW = timedelta(hours=1)
 
 # What a match may be made with (the arbiter reads them from the match record).

@@ -3,6 +3,7 @@
 import ipaddress
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -34,14 +35,15 @@ def _retry_after(oldest, window) -> int:
 
 
 def create_guest(nickname: str, address: str | None) -> Player:
-    """A new guest Player, unless its address minted GUESTS_PER_ADDRESS within GUEST_WINDOW."""
+    """A new guest Player, unless its address minted settings.GUESTS_PER_ADDRESS within GUEST_WINDOW."""
     if address is not None:
         recent = Player.objects.filter(
             user=None, created_from=address, created__gte=timezone.now() - limits.GUEST_WINDOW
         ).order_by("created")
-        if recent.count() >= limits.GUESTS_PER_ADDRESS:
+        cap = settings.GUESTS_PER_ADDRESS
+        if recent.count() >= cap:
             raise RateLimited(
-                f"at most {limits.GUESTS_PER_ADDRESS} guests per address per hour; try again later",
+                f"at most {cap} guests per address per hour; try again later",
                 retry_after=_retry_after(recent.first().created, limits.GUEST_WINDOW),
             )
     return Player.objects.create(nickname=nickname, created_from=address)
@@ -75,14 +77,14 @@ def create_match(creator: Player, spec: NewMatch) -> Match:
 def _check_match_caps(creator: Player) -> None:
     mine = Match.objects.filter(creator=creator)
     live = mine.filter(status__in=LIVE).count()
-    if live >= limits.LIVE_MATCHES_PER_PLAYER:
+    if live >= settings.LIVE_MATCHES_PER_PLAYER:
         raise RateLimited(
-            f"at most {limits.LIVE_MATCHES_PER_PLAYER} open matches at once; end one first"
+            f"at most {settings.LIVE_MATCHES_PER_PLAYER} open matches at once; end one first"
         )
     recent = mine.filter(created__gte=timezone.now() - limits.MATCH_WINDOW).order_by("created")
-    if recent.count() >= limits.MATCHES_PER_PLAYER:
+    if recent.count() >= settings.MATCHES_PER_HOUR:
         raise RateLimited(
-            f"at most {limits.MATCHES_PER_PLAYER} new matches per hour; try again later",
+            f"at most {settings.MATCHES_PER_HOUR} new matches per hour; try again later",
             retry_after=_retry_after(recent.first().created, limits.MATCH_WINDOW),
         )
 

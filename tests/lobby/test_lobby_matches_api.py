@@ -7,7 +7,6 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from lobby import limits
 from lobby.models import Match, Participation
 
 from .lobby_helpers import error_code, make_match, post_json
@@ -139,9 +138,10 @@ def test_it_refuses_a_match_body_that_is_not_json(client_as, alice):
     assert error_code(response) == "bad_json"
 
 
-def test_it_caps_live_matches_per_player(client_as, alice, announced):
+def test_it_caps_live_matches_per_player(client_as, alice, announced, settings):
+    settings.LIVE_MATCHES_PER_PLAYER = 2
     client = client_as(alice)
-    for i in range(limits.LIVE_MATCHES_PER_PLAYER):
+    for i in range(2):
         assert post_json(client, "/api/matches", {"name": f"m{i}"}).status_code == 201
     response = post_json(client, "/api/matches", {"name": "one more"})
     assert response.status_code == 429
@@ -151,8 +151,9 @@ def test_it_caps_live_matches_per_player(client_as, alice, announced):
     assert post_json(client, "/api/matches", {"name": "again"}).status_code == 201
 
 
-def test_it_caps_matches_per_player_per_hour(client_as, alice, announced):
-    for i in range(limits.MATCHES_PER_PLAYER):
+def test_it_caps_matches_per_player_per_hour(client_as, alice, announced, settings):
+    settings.MATCHES_PER_HOUR = 5
+    for i in range(5):
         make_match(alice, name=f"old{i}", status=Match.Status.FINISHED)
     response = post_json(client_as(alice), "/api/matches", {"name": "spam"})
     assert response.status_code == 429
