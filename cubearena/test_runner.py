@@ -73,8 +73,8 @@ class PytestRunner:
         else:
             results = [_run("main suite", py + ["tests", "--ignore=tests/scaleout"])]
             if not kwargs.get("skip_scaleout"):
-                scaleout = _run("scale-out suite (Redis + PostgreSQL)", py + ["tests/scaleout"], scaleout_env())
-                results.append(scaleout)
+                title = "scale-out suite (Redis + PostgreSQL)"
+                results.append(_run(title, py + ["tests/scaleout"], scaleout_env()))
             node = shutil.which("node")
             if node:
                 results.append(_run("javascript", [node, "--test", "tests/js/"]))
