@@ -1,4 +1,4 @@
-"""game/clock.py: due times one interval apart, and a stall skipped rather than burst."""
+"""game/arbiter/clock.py: due times one interval apart, and a stall skipped rather than burst."""
 
 import asyncio
 import time

@@ -1,4 +1,4 @@
-"""The in-memory layer's own behaviour (game/layers.py): delivery, adoption, the sweep."""
+"""The in-memory layer's own behaviour (game/transport/memory_layer.py): delivery, adoption, the sweep."""
 
 import asyncio
 import math

@@ -1,4 +1,4 @@
-"""game/redis_layer.py against the real Redis: one-round-trip send, capacity, local delivery."""
+"""game/transport/redis_layer.py against the real Redis: one-round-trip send, capacity, local delivery."""
 
 import asyncio
 import secrets
