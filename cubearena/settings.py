@@ -5,6 +5,8 @@ With REDIS_URL and DATABASE_URL set: channels-redis, PostgreSQL, arbiters in
 `manage.py runworker arbiter` processes.
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -87,9 +89,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    if env_str("TEST_SQLITE_NAME"):
-        # Tests that start servers in other processes need a file, not :memory:.
-        DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_SQLITE_NAME")}
+    # Tests get a file, not :memory:: the arbiter writes from threads of its own
+    # (game/records/lane.py), and a shared-cache memory database answers a second writer
+    # "table is locked" at once instead of waiting; servers the tests start share the file.
+    _test_db = Path(tempfile.gettempdir()) / f"cubearena-test-{os.getpid()}.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_SQLITE_NAME") or str(_test_db)}
 
 # `manage.py test` runs the scale-out suite against these (cubearena/test_runner.py).
 TEST_REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
@@ -103,6 +107,9 @@ CHANNEL_PREFIX = env_str("CHANNEL_PREFIX", "cubearena")
 # When Redis carries the layer, arbiters run in `manage.py runworker arbiter` processes;
 # otherwise the ASGI process starts one on its own event loop at first use.
 ARBITER_IN_PROCESS = env_bool("ARBITER_IN_PROCESS", not REDIS_URL)
+# Threads an arbiter process gives its matches' database work (game/records/lane.py): a slow
+# write holds up its own match's records only, until this many are slow at once.
+ARBITER_DB_THREADS = env_int("ARBITER_DB_THREADS", 8, lo=1, hi=256)
 
 if REDIS_URL:
     CHANNEL_LAYERS = {

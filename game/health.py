@@ -8,8 +8,8 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import JsonResponse
 
-from game.arbiter.consumer import ARBITER_CHANNEL
 from game.arbiter.inprocess import ensure_arbiter
+from game.messages import ARBITER_CHANNEL, ArbiterPing, ArbiterPong, HealthEcho, pack, unpack
 
 TIMEOUT_S = 2.0
 
@@ -23,12 +23,12 @@ def _database() -> None:
 async def _layer_and_arbiter() -> tuple[str, str]:
     layer = get_channel_layer()
     reply = await layer.new_channel()
-    await layer.send(reply, {"type": "health.echo"})
-    await asyncio.wait_for(layer.receive(reply), TIMEOUT_S)
+    await layer.send(reply, pack(HealthEcho()))
+    unpack(await asyncio.wait_for(layer.receive(reply), TIMEOUT_S), HealthEcho)
     ensure_arbiter()
-    await layer.send(ARBITER_CHANNEL, {"type": "arbiter.ping", "reply": reply})
-    pong = await asyncio.wait_for(layer.receive(reply), TIMEOUT_S)
-    return "ok", pong.get("arbiter", "")
+    await layer.send(ARBITER_CHANNEL, pack(ArbiterPing(reply=reply)))
+    pong = unpack(await asyncio.wait_for(layer.receive(reply), TIMEOUT_S), ArbiterPong)
+    return "ok", pong.arbiter
 
 
 async def healthz(request):

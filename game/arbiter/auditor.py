@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import logging
 
+from game.messages import AUDITOR_CHANNEL, AuditBatch, MatchVerdicts, pack
 from game.sim.audit import review
 from game.transport.workers import WorkerConsumer
 
 log = logging.getLogger("game.auditor")
 
-AUDITOR_CHANNEL = "auditor"
+__all__ = ["AUDITOR_CHANNEL", "AuditorConsumer"]
 
 
 class AuditorConsumer(WorkerConsumer):
     """A failing batch is logged and skipped; the reviews of every other match go on."""
 
-    async def audit_batch(self, message):
-        verdicts = review(message["batch"])
+    accepts = AuditBatch
+
+    async def handle(self, msg: AuditBatch) -> None:
+        verdicts = review(msg.batch)
         if verdicts:
             for v in verdicts:
-                log.info("match %s: %s (%s) for player %s: %s", message["match"], v["kind"], v["rule"],
-                         v["player"], v["evidence"])
-            await self.channel_layer.send(message["reply"], {"type": "match.verdicts", "match": message["match"],
-                                                             "verdicts": verdicts})
+                log.info("match %s: %s (%s) for player %s: %s", msg.match, v.kind, v.rule, v.player, v.evidence)
+            await self.channel_layer.send(msg.reply, pack(MatchVerdicts(match=msg.match, verdicts=verdicts)))

@@ -1,116 +1,136 @@
 """The arbiter: a Channels worker consumer that owns matches and ticks them.
 
 It serves the named channel `arbiter` (start requests any worker may take) and its own
-unique channel, which is recorded on each match it owns and receives that match's
-joins, commands and timer ticks. Live matches sit in RUNTIMES, outside the consumer
-instance, and every handler is caught at its boundary so one bad match cannot take the
-worker down.
+unique channel, which is recorded on each match it owns and receives that match's joins,
+commands, timer ticks and the results of its database work. Live matches sit in RUNTIMES,
+outside the consumer instance; every message for a match goes to its runtime's `handle`
+from this one dispatch loop (one writer per match), and a handler that raises is caught at
+that boundary so one bad match cannot take the worker down.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from game.records import ownership
+from game import limits
 from game.arbiter.runtime import MatchRuntime
+from game.messages import (
+    ARBITER_CHANNEL,
+    ArbiterPing,
+    ArbiterPong,
+    GameEnded,
+    GameKick,
+    GameUnowned,
+    MatchClaimed,
+    MatchCmd,
+    MatchEnd,
+    MatchJoin,
+    MatchResync,
+    MatchStart,
+    Message,
+    ToArbiter,
+    pack,
+)
+from game.records import ownership
+from game.records.lane import Lane
 from game.transport.workers import WorkerConsumer
 
 log = logging.getLogger("game.arbiter")
 
-ARBITER_CHANNEL = "arbiter"
+__all__ = ["ARBITER_CHANNEL", "ArbiterConsumer", "RUNTIMES"]
+
 MAX_FAILURES = 3  # a match whose handlers keep raising is ended, not retried forever
 
 RUNTIMES: dict[str, MatchRuntime] = {}
+# What a socket sends the owner it knows: if that is not us, it must look again.
+ASKS_OWNER = (MatchJoin, MatchCmd, MatchResync, MatchEnd)
+CLAIMS: dict[str, tuple[Lane, list[MatchJoin]]] = {}  # claims out: the joins that wait for them
 
 
 class ArbiterConsumer(WorkerConsumer):
-    async def handler_failed(self, message) -> None:
-        runtime = RUNTIMES.get(message.get("match"))
-        if runtime is not None:
+    accepts = ToArbiter
+
+    async def handle(self, msg: Message) -> None:
+        if isinstance(msg, MatchStart):
+            await self.match_start(msg)
+        elif isinstance(msg, MatchClaimed):
+            await self.match_claimed(msg)
+        elif isinstance(msg, ArbiterPing):
+            await self.channel_layer.send(msg.reply, pack(ArbiterPong(arbiter=self.channel_name, matches=len(RUNTIMES))))
+        else:
+            runtime = RUNTIMES.get(msg.match)
+            if runtime is None or runtime.disposed or runtime.channel != self.channel_name:
+                if isinstance(msg, ASKS_OWNER) and msg.reply:
+                    # Not ours (any more): the socket must find the owner again through `arbiter`.
+                    await self._tell(msg.reply, GameUnowned())
+                return
+            await runtime.handle(msg)
+
+    async def handler_failed(self, msg: Message) -> None:
+        runtime = RUNTIMES.get(getattr(msg, "match", ""))
+        if runtime is not None and not runtime.disposed:
             runtime.failures += 1
             if runtime.failures >= MAX_FAILURES:
-                await self._end(runtime, "internal error")
+                await runtime.dispose("internal error")
 
     # -- the named channel -------------------------------------------------------
-    async def match_start(self, message):
-        """Own a match (new, or adopted from a dead worker's checkpoint), then join the socket."""
-        match_id, join = message["match"], message["join"]
-        runtime = RUNTIMES.get(match_id)
-        if runtime is None or runtime.disposed:
-            claim = await ownership.claim_match(match_id, self.channel_name)
-            if not claim.owned:
-                if claim.owner:  # a live worker has it: hand the join over
-                    await self.channel_layer.send(claim.owner, join)
-                else:
-                    await self.channel_layer.send(join["reply"], {"type": "game.ended", "reason": "this match is over"})
-                return
-            runtime = MatchRuntime(match_id, self.channel_name, self.channel_layer, claim,
-                                   on_dispose=lambda: RUNTIMES.pop(match_id, None))
-            RUNTIMES[match_id] = runtime
+    async def match_start(self, msg: MatchStart) -> None:
+        """Own a match (new, or adopted from a dead worker's checkpoint), then join the socket.
+        The claim is database work: it runs in the match's lane, and joins wait for it."""
+        runtime = RUNTIMES.get(msg.match)
+        if runtime is not None and not runtime.disposed:
+            await runtime.join(msg.join)
+            return
+        if runtime is not None and runtime.ending:
+            await self._tell(msg.join.reply, GameEnded(reason="this match is over"))
+            return
+        if msg.match in CLAIMS:
+            CLAIMS[msg.match][1].append(msg.join)
+            return
+        lane = Lane()
+        CLAIMS[msg.match] = (lane, [msg.join])
+        asyncio.get_running_loop().create_task(self._claim(msg.match, lane), name=f"claim {msg.match}")
+
+    async def _claim(self, match_id: str, lane: Lane) -> None:
+        try:
+            claim = await lane.run(ownership.claim_match, match_id, self.channel_name, timeout=limits.DB_JOB_TIMEOUT_S)
+            result = MatchClaimed(match=match_id, claim=claim)
+        except Exception as exc:
+            log.warning("match %s: claim failed: %r", match_id, exc)
+            result = MatchClaimed(match=match_id, error=repr(exc)[:200])
+        await self.channel_layer.send(self.channel_name, pack(result))
+
+    async def match_claimed(self, msg: MatchClaimed) -> None:
+        """The claim came back: start the match and let its joins in, or send them on."""
+        lane, joins = CLAIMS.pop(msg.match, (None, []))
+        claim = msg.claim
+        if lane is None:
+            return
+        if claim is None:  # the database did not answer: the sockets may try again
+            for join in joins:
+                await self._tell(join.reply, GameKick(code=1013, reason="the match's records are unreachable; try again"))
+        elif claim.owned:
+            runtime = MatchRuntime(msg.match, self.channel_name, self.channel_layer, claim, lane,
+                                   on_gone=lambda: _forget(msg.match, runtime))
+            RUNTIMES[msg.match] = runtime
             runtime.create(claim.adopted)
-        await runtime.join(join)
+            for join in joins:
+                await runtime.join(join)
+        elif claim.owner:  # a live worker has it: hand the joins over
+            for join in joins:
+                await self._tell(claim.owner, join)
+        else:
+            for join in joins:
+                await self._tell(join.reply, GameEnded(reason="this match is over"))
 
-    async def arbiter_ping(self, message):
-        """Health check: answer from whichever worker took it."""
-        await self.channel_layer.send(message["reply"], {"type": "arbiter.pong", "arbiter": self.channel_name, "matches": len(RUNTIMES)})
+    async def _tell(self, channel: str, msg: Message) -> None:
+        try:
+            await self.channel_layer.send(channel, pack(msg))
+        except Exception:
+            log.warning("arbiter: could not send %s to %s", type(msg).__name__, channel)
 
-    # -- our own channel: one match's traffic --------------------------------------
-    async def match_join(self, message):
-        runtime = await self._runtime(message)
-        if runtime is not None:
-            await runtime.join(message)
 
-    async def match_leave(self, message):
-        runtime = RUNTIMES.get(message["match"])
-        if runtime is not None and not runtime.disposed:
-            await runtime.leave(message)
-
-    async def match_cmd(self, message):
-        runtime = await self._runtime(message)
-        if runtime is not None:
-            await runtime.command(message)
-
-    async def match_resync(self, message):
-        runtime = await self._runtime(message)
-        if runtime is not None:
-            await runtime.resync(message)
-
-    async def match_tick(self, message):
-        runtime = RUNTIMES.get(message["match"])
-        if runtime is not None and not runtime.disposed:
-            await runtime.tick(message)
-
-    async def match_note(self, message):
-        """A socket refused a frame: record it with the match's events (batched)."""
-        runtime = RUNTIMES.get(message["match"])
-        if runtime is not None and not runtime.disposed:
-            runtime.note(message["kind"], message.get("player"), message["payload"])
-
-    async def match_verdicts(self, message):
-        """The auditor's answer to a batch: corrections, warnings, kicks."""
-        runtime = RUNTIMES.get(message["match"])
-        if runtime is not None and not runtime.disposed:
-            await runtime.apply_verdicts(message["verdicts"])
-
-    async def match_rtt(self, message):
-        """A round trip the player's socket measured with a server ping."""
-        runtime = RUNTIMES.get(message["match"])
-        if runtime is not None and not runtime.disposed:
-            runtime.round_trip(message["player"], message["ms"])
-
-    async def match_end(self, message):
-        runtime = RUNTIMES.get(message["match"])
-        if runtime is not None:
-            await self._end(runtime, message.get("reason") or "ended by its creator")
-
-    # -- helpers -------------------------------------------------------------------
-    async def _runtime(self, message) -> MatchRuntime | None:
-        runtime = RUNTIMES.get(message["match"])
-        if runtime is None or runtime.disposed or runtime.channel != self.channel_name:
-            # Not ours (any more): the socket must find the owner again through `arbiter`.
-            await self.channel_layer.send(message["reply"], {"type": "game.unowned"})
-            return None
-        return runtime
-
-    async def _end(self, runtime: MatchRuntime, reason: str) -> None:
-        await runtime.dispose(reason)
+def _forget(match_id: str, runtime: MatchRuntime) -> None:
+    if RUNTIMES.get(match_id) is runtime:
+        del RUNTIMES[match_id]

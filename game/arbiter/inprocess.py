@@ -34,12 +34,14 @@ def ensure_arbiter() -> None:
 async def stop_arbiter() -> None:
     """Stop the in-process worker and forget its matches (tests call this between loops)."""
     global _task, _worker
-    from game.arbiter.consumer import RUNTIMES
+    from game.arbiter.consumer import CLAIMS, RUNTIMES
 
     for runtime in list(RUNTIMES.values()):
-        for task in runtime._tasks:
-            task.cancel()
+        for task in [*runtime._tasks, runtime._flush_task]:
+            if task is not None:
+                task.cancel()
     RUNTIMES.clear()
+    CLAIMS.clear()
     pending = [_task] if _task is not None else []
     if _worker is not None:
         pending += [d["future"] for d in _worker.application_instances.values()]

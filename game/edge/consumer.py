@@ -18,17 +18,36 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from game import limits
 from game.records import admission
-from game.arbiter.consumer import ARBITER_CHANNEL
 from game.transport.broadcast import broadcast_layer
 from game.transport.inbox import InboxConsumerMixin
 from game.arbiter.inprocess import ensure_arbiter
+from game.messages import (
+    ARBITER_CHANNEL,
+    GameEnded,
+    GameKick,
+    GameMessage,
+    GameReplaced,
+    GameSnap,
+    GameUnowned,
+    GameWelcome,
+    MatchCmd,
+    MatchEnd,
+    MatchJoin,
+    MatchLeave,
+    MatchNote,
+    MatchResync,
+    MatchRtt,
+    MatchStart,
+    ToSocket,
+    pack,
+    receive,
+)
 from game.wire.protocol import (
     End,
     Ping,
     Pong,
     ProtocolError,
     Resync,
-    command_to_wire,
     parse_frame,
     to_command,
 )
@@ -46,10 +65,12 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
     async def dispatch(self, message):
         # Database work goes through database_sync_to_async, which closes stale connections
         # itself: skip Channels' per-message thread hop (it dominates a 20 Hz broadcast).
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        if message["type"].startswith("websocket."):  # from the ASGI server, not the layer
+            await getattr(self, get_handler_name(message))(message)
+            return
+        msg = receive(message, ToSocket, "MatchConsumer")
+        if msg is not None:
+            await self._handlers[type(msg)](self, msg)
 
     # -- opening ----------------------------------------------------------------
     async def connect(self):
@@ -62,7 +83,7 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         self.welcome_tick = -1
         self.last_tick = 0
         self.arbiter: str | None = None
-        self.early: list[dict] = []
+        self.early: list[GameSnap] = []
         self.pings = SlidingWindow(limits.PINGS_PER_S)
         self.resyncs = SlidingWindow(limits.RESYNCS_PER_S)
         self.noted = SlidingWindow(limits.PINGS_PER_S)  # bad frames recorded per second
@@ -94,13 +115,13 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
     async def _ask_welcome(self, owner: str, retry: bool = True) -> None:
         """Join through the owning arbiter, or through `arbiter` to start or adopt the match."""
         g = self.grant
-        join = {"type": "match.join", "match": g.match_id, "player": g.player, "nickname": g.nickname,
-                "color": g.color, "enc": "msgpack" if self.binary else "json", "reply": self.channel_name}
+        join = MatchJoin(match=g.match_id, player=g.player, nickname=g.nickname, color=g.color,
+                         enc="msgpack" if self.binary else "json", reply=self.channel_name)
         ensure_arbiter()
         if owner:
-            await self.channel_layer.send(owner, join)
+            await self.channel_layer.send(owner, pack(join))
         else:
-            await self.channel_layer.send(ARBITER_CHANNEL, {"type": "match.start", "match": g.match_id, "join": join})
+            await self.channel_layer.send(ARBITER_CHANNEL, pack(MatchStart(match=g.match_id, join=join)))
         if self.watchdog is not None:
             self.watchdog.cancel()
         self.watchdog = asyncio.get_running_loop().create_task(self._await_welcome(retry))
@@ -116,10 +137,10 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
             await self.close(code=1013, reason="no game server answered; try again")
 
     # -- from the arbiter --------------------------------------------------------------
-    async def game_welcome(self, message):
-        self.arbiter = message["arbiter"]
-        self.welcome_tick = self.last_tick = message["tick"]
-        await self._out(message["payload"])
+    async def game_welcome(self, message: GameWelcome):
+        self.arbiter = message.arbiter
+        self.welcome_tick = self.last_tick = message.tick
+        await self._out(message.data if self.binary else message.text)
         # Snaps that arrived meanwhile (on the broadcast layer they may even arrive while this
         # handler awaits) go out in order before any new one: `welcomed` turns on only then.
         while self.early:
@@ -128,37 +149,37 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         if self.player is not None and self.prober is None:
             self.prober = asyncio.get_running_loop().create_task(self._probe())
 
-    async def game_snap(self, message):
+    async def game_snap(self, message: GameSnap):
         if not self.welcomed:
             if len(self.early) < PRE_WELCOME_BUFFER:
                 self.early.append(message)
             return
         await self._forward(message)
 
-    async def _forward(self, message) -> None:
-        if message["tick"] <= self.welcome_tick and not message["full"]:
+    async def _forward(self, message: GameSnap) -> None:
+        if message.tick <= self.welcome_tick and not message.full:
             return  # older than the state the welcome carried
-        self.last_tick = max(self.last_tick, message["tick"])
-        await self._out(message["data"] if self.binary else message["text"])
+        self.last_tick = max(self.last_tick, message.tick)
+        await self._out(message.data if self.binary else message.text)
 
-    async def game_message(self, message):
-        if self.welcomed or message["msg"]["type"] == "reject":
-            await self._out(encode(message["msg"], self.binary))
+    async def game_message(self, message: GameMessage):
+        if self.welcomed or message.msg.get("type") in ("reject", "error"):
+            await self._out(encode(message.msg, self.binary))
 
-    async def game_replaced(self, message):
+    async def game_replaced(self, message: GameReplaced):
         self.joined = False  # the newer socket holds the seat now; leave nothing behind
         await self.close(code=4001, reason="replaced by a newer connection")
 
-    async def game_ended(self, message):
+    async def game_ended(self, message: GameEnded):
         self.joined = False
-        await self._out(encode({"type": "ended", "reason": message["reason"]}, self.binary))
+        await self._out(encode({"type": "ended", "reason": message.reason}, self.binary))
         await self.close(code=4410, reason="match ended")
 
-    async def game_kick(self, message):
+    async def game_kick(self, message: GameKick):
         self.joined = False
-        await self.close(code=message["code"], reason=message["reason"])
+        await self.close(code=message.code, reason=message.reason)
 
-    async def game_unowned(self, message):
+    async def game_unowned(self, message: GameUnowned):
         """The arbiter we talked to no longer owns the match: find the owner again."""
         self.welcomed = False
         await self._ask_welcome("", retry=True)
@@ -190,10 +211,9 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
             raise ProtocolError("spectator", "spectators cannot change the world", msg.seq)
         if not self.welcomed:
             raise ProtocolError("bad_message", "wait for welcome before sending commands", msg.seq)
-        cmd = command_to_wire(to_command(msg, self.player))
+        forward = MatchCmd(match=self.match_id, reply=self.channel_name, cmd=to_command(msg, self.player))
         try:
-            await self.channel_layer.send(self.arbiter, {"type": "match.cmd", "match": self.match_id,
-                                                         "player": self.player, "reply": self.channel_name, "cmd": cmd})
+            await self.channel_layer.send(self.arbiter, pack(forward))
         except ChannelFull:
             raise ProtocolError("busy", "the match is busy; command not queued, send it again", msg.seq, 100) from None
 
@@ -217,22 +237,22 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         if sent is None:
             raise ProtocolError("bad_message", "pong for a ping the server did not send (or answered twice)")
         ms = (time.monotonic() - sent) * 1000
-        await self.channel_layer.send(self.arbiter, {"type": "match.rtt", "match": self.match_id,
-                                                     "player": self.player, "ms": ms})
+        await self.channel_layer.send(self.arbiter, pack(MatchRtt(match=self.match_id, player=self.player, ms=ms)))
 
     async def _resync(self) -> None:
         wait = self.resyncs.take(time.monotonic())
         if wait:
             raise ProtocolError("rate_limited", "at most 5 resyncs a second", retry_ms=wait)
         if self.welcomed:
-            await self.channel_layer.send(self.arbiter, {"type": "match.resync", "match": self.match_id,
-                                                         "reply": self.channel_name, "enc": "msgpack" if self.binary else "json"})
+            enc = "msgpack" if self.binary else "json"
+            await self.channel_layer.send(self.arbiter, pack(MatchResync(match=self.match_id, reply=self.channel_name, enc=enc)))
 
     async def _end(self) -> None:
-        if self.spectator or self.player is None or self.player != self.grant.creator:
-            raise ProtocolError("not_creator", "only the match's creator can end it")
-        if self.welcomed:
-            await self.channel_layer.send(self.arbiter, {"type": "match.end", "match": self.match_id})
+        """Ask the arbiter; who may end a match is a rule (game/sim/rules.py), answered from there."""
+        if not self.welcomed:
+            raise ProtocolError("bad_message", "wait for welcome before ending the match")
+        await self.channel_layer.send(self.arbiter, pack(MatchEnd(match=self.match_id, player=self.player,
+                                                                  reply=self.channel_name)))
 
     async def _refuse(self, err: ProtocolError) -> None:
         await self._out(encode(err.as_message(), self.binary))
@@ -242,10 +262,10 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
             return
         if self.arbiter and self.noted.take(time.monotonic()) == 0:
             kind = "reject" if err.seq is not None else "error"
-            note = {"type": "match.note", "match": self.match_id, "player": self.player,
-                    "kind": kind, "payload": {"code": err.code, "seq": err.seq, "message": err.message[:200]}}
+            note = MatchNote(match=self.match_id, player=self.player, kind=kind,
+                             payload={"code": err.code, "seq": err.seq, "message": err.message[:200]})
             try:
-                await self.channel_layer.send(self.arbiter, note)
+                await self.channel_layer.send(self.arbiter, pack(note))
             except ChannelFull:
                 pass
         log.info("match %s: player %s: %s (%s)", self.match_id, self.player, err.code, err.message[:120])
@@ -260,11 +280,21 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         if self.grant is None:
             return
         if self.joined and self.arbiter:
-            leave = {"type": "match.leave", "match": self.match_id, "player": self.player, "reply": self.channel_name}
+            leave = MatchLeave(match=self.match_id, player=self.player, reply=self.channel_name)
             try:
-                await self.channel_layer.send(self.arbiter, leave)
+                await self.channel_layer.send(self.arbiter, pack(leave))
             except ChannelFull:
                 log.warning("match %s: leave of player %s not delivered", self.match_id, self.player)
+
+    _handlers = {
+        GameWelcome: game_welcome,
+        GameSnap: game_snap,
+        GameMessage: game_message,
+        GameReplaced: game_replaced,
+        GameEnded: game_ended,
+        GameKick: game_kick,
+        GameUnowned: game_unowned,
+    }
 
     async def _out(self, payload: str | bytes) -> None:
         if isinstance(payload, bytes):

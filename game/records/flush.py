@@ -6,12 +6,13 @@ Nothing here runs per command or per tick.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from channels.db import database_sync_to_async
 from django.db import connection, transaction
 from django.utils import timezone
 
+from game.models import OperatorAction
+from game.records.lane import check_deadline
 from lobby.models import Match, MatchEvent, Participation
 
 
@@ -27,30 +28,45 @@ class SeatRecord:
     kicked: bool
 
 
-@database_sync_to_async
-def flush(match_id: str, channel: str, tick: int, checkpoint: dict | None, events: list,
-          seats: list[SeatRecord], tick_lag: dict | None = None) -> tuple[bool, list[tuple[int, dict]]]:
-    """Write a second's worth of events and counters and the heartbeat; read pending operator actions.
+@dataclass(slots=True)
+class FlushBatch:
+    """What one flush writes; the runtime drops it from its pending records only once written."""
+
+    match_id: str
+    channel: str
+    tick: int
+    checkpoint: dict | None
+    events: list
+    seats: list[SeatRecord]
+    tick_lag: dict | None = None
+    applied: list[tuple[int, str]] = field(default_factory=list)  # operator actions carried out: (id, result)
+
+
+def flush(b: FlushBatch) -> tuple[bool, list[tuple[int, dict]]]:
+    """Write a second's worth of events, counters, applied actions and the heartbeat, all or
+    nothing; then read the operator actions still pending. A lane job (game/records/lane.py).
 
     Returns (still ours, [(action id, verdict)]); not ours means another arbiter adopted the match.
     """
-    from game.models import OperatorAction
-
     now = timezone.now()
     with transaction.atomic():
-        still_ours = Match.objects.filter(pk=match_id, arbiter_channel=channel).update(
-            last_tick=tick, last_tick_at=now, checkpoint=checkpoint, tick_lag=tick_lag
+        still_ours = Match.objects.filter(pk=b.match_id, arbiter_channel=b.channel).update(
+            last_tick=b.tick, last_tick_at=now, checkpoint=b.checkpoint, tick_lag=b.tick_lag
         )
-        if events:
+        if not still_ours:
+            return False, []  # another arbiter's records now: write nothing over them
+        if b.events:
             MatchEvent.objects.bulk_create(
-                MatchEvent(match_id=match_id, tick=e.tick, player_id=e.player, kind=e.kind, payload=e.payload) for e in events
+                MatchEvent(match_id=b.match_id, tick=e.tick, player_id=e.player, kind=e.kind, payload=e.payload)
+                for e in b.events
             )
-        if seats:
-            _write_seats(match_id, seats, now)
-    actions = []
-    if still_ours:
-        actions = [(a.pk, a.as_verdict()) for a in OperatorAction.objects.filter(match_id=match_id, applied__isnull=True)]
-    return bool(still_ours), actions
+        if b.seats:
+            _write_seats(b.match_id, b.seats, now)
+        for pk, result in b.applied:
+            OperatorAction.objects.filter(pk=pk, applied__isnull=True).update(applied=now, result=result[:200])
+        check_deadline()
+    pending = OperatorAction.objects.filter(match_id=b.match_id, applied__isnull=True)
+    return True, [(a.pk, a.as_verdict()) for a in pending]
 
 
 COUNTERS = ("last_seq", "spawned", "deleted", "moves", "rejected", "kicked")
@@ -75,14 +91,3 @@ def _write_seats(match_id: str, seats: list[SeatRecord], now) -> None:
             joined = s.presence == "joined"
             Participation.objects.filter(match_id=match_id, player_id=s.player).update(
                 online=joined, left=None if joined else now)
-
-
-@database_sync_to_async
-def mark_actions_applied(results: list[tuple[int, str]]) -> None:
-    from game.models import OperatorAction
-
-    now = timezone.now()
-    for pk, result in results:
-        OperatorAction.objects.filter(pk=pk, applied__isnull=True).update(applied=now, result=result[:200])
-
-

@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
-from channels.db import database_sync_to_async
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from game import limits
+from game.messages import Claim
+from game.records.lane import check_deadline
 from lobby.models import Match, Participation
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """What an arbiter learns when it asks to own a match."""
-
-    owned: bool
-    owner: str = ""  # when not owned: the live owner's channel, or "" if the match is over
-    tick_rate: int = 10
-    arena: tuple[int, int] = (100, 100)
-    checkpoint: dict | None = None
-    adopted: bool = False
-
-
-@database_sync_to_async
 def claim_match(match_id: str, channel: str) -> Claim:
-    """Own the match if nobody live does (a conditional update settles races)."""
+    """Own the match if nobody live does (a conditional update settles races). A lane job."""
     now = timezone.now()
     stale = now - timedelta(seconds=limits.ARBITER_STALE_S)
     claimable = Q(arbiter_channel="") | Q(arbiter_channel=channel) | Q(last_tick_at__lt=stale) | Q(last_tick_at__isnull=True)
@@ -40,27 +28,29 @@ def claim_match(match_id: str, channel: str) -> Claim:
         )
     match = Match.objects.filter(pk=match_id).first()
     if match is None or match.is_over:
-        return Claim(False)
+        return Claim(owned=False)
     if not won:
-        return Claim(False, owner=match.arbiter_channel)
+        return Claim(owned=False, owner=match.arbiter_channel)
     if match.started is None:
         Match.objects.filter(pk=match_id, started__isnull=True).update(started=now)
     adopted = bool(previous) and previous != channel
-    return Claim(True, "", match.tick_rate, (match.arena_width, match.arena_depth), match.checkpoint, adopted)
+    return Claim(owned=True, tick_rate=match.tick_rate, arena=(match.arena_width, match.arena_depth),
+                 creator=match.creator_id, checkpoint=match.checkpoint, adopted=adopted)
 
 
-@database_sync_to_async
 def finish_match(match_id: str, channel: str, tick: int, entities: int, reason: str) -> None:
-    """Close the record: finished, with the final entity count; frees the seats' online flags."""
+    """Close the record: finished, with the final entity count; frees the seats' online flags. A lane job."""
     now = timezone.now()
-    Match.objects.filter(pk=match_id, arbiter_channel=channel).update(
-        status=Match.Status.FINISHED,
-        ended=now,
-        end_reason=reason[:120],
-        last_tick=tick,
-        last_tick_at=now,
-        final_entities=entities,
-        arbiter_channel="",
-        checkpoint=None,
-    )
-    Participation.objects.filter(match_id=match_id, online=True).update(online=False, left=now)
+    with transaction.atomic():
+        Match.objects.filter(pk=match_id, arbiter_channel=channel).update(
+            status=Match.Status.FINISHED,
+            ended=now,
+            end_reason=reason[:120],
+            last_tick=tick,
+            last_tick_at=now,
+            final_entities=entities,
+            arbiter_channel="",
+            checkpoint=None,
+        )
+        Participation.objects.filter(match_id=match_id, online=True).update(online=False, left=now)
+        check_deadline()

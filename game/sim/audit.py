@@ -13,14 +13,11 @@ from typing import Callable
 
 from game import limits
 
-Verdict = dict  # {"kind", "rule", "player", "ids", "to"?, "evidence"}
+from .verdicts import Verdict
 
 
 def _verdict(kind: str, rule: str, player: int | None, evidence: dict, ids=(), to=None) -> Verdict:
-    v = {"kind": kind, "rule": rule, "player": player, "ids": list(ids), "evidence": evidence}
-    if to is not None:
-        v["to"] = list(to)
-    return v
+    return Verdict(kind, rule, player, list(ids), tuple(to) if to is not None else None, evidence)
 
 
 def _owners(batch: dict) -> dict[int, int]:
@@ -118,8 +115,8 @@ def review(batch: dict) -> list[Verdict]:
     """Run every slow rule; a player whose warnings reach the strike limit is kicked."""
     verdicts = [v for rule in SLOW_RULES for v in rule(batch)]
     strikes = {int(k): n for k, n in batch.get("strikes", {}).items()}
-    for v in [v for v in verdicts if v["kind"] == "warning"]:
-        strikes[v["player"]] = strikes.get(v["player"], 0) + 1
-        if strikes[v["player"]] == limits.AUDIT_STRIKES_TO_KICK:
-            verdicts.append(_verdict("kick", "strikes", v["player"], {"warnings": strikes[v["player"]], "last": v["rule"]}))
+    for v in [v for v in verdicts if v.kind == "warning"]:
+        strikes[v.player] = strikes.get(v.player, 0) + 1
+        if strikes[v.player] == limits.AUDIT_STRIKES_TO_KICK:
+            verdicts.append(_verdict("kick", "strikes", v.player, {"warnings": strikes[v.player], "last": v.rule}))
     return verdicts

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from msgspec import Struct
 
-@dataclass(slots=True, frozen=True)
-class Command:
+
+class Command(Struct, frozen=True, array_like=True):
+    """One command, as the socket parsed it and the rules engine applies it. A msgspec
+    Struct, so it crosses the channel layer as itself (a compact array), not as a dict."""
+
     player: int
     seq: int
     tick: int  # the client's estimate of the server tick when it issued the command

@@ -60,8 +60,9 @@ class TickResult:
 class MatchState:
     """Seats, queue and world of one match."""
 
-    def __init__(self, world: World, cube_cap: int = limits.CUBE_CAP_PER_PLAYER):
+    def __init__(self, world: World, cube_cap: int = limits.CUBE_CAP_PER_PLAYER, creator: int | None = None):
         self.world = world
+        self.creator = creator  # the player who may end the match (rules.may_end)
         self.cube_cap = cube_cap
         self.seats: dict[int, Seat] = {}
         self.queue: list[Command] = []

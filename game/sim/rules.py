@@ -62,3 +62,10 @@ Rule = Callable[["MatchState", "Seat", Command, float], Refusal]
 
 ADMISSION_RULES: list[Rule] = [seq_rises, command_rate, spawn_rate]
 TICK_RULES: list[Rule] = [ids_known, owner_only, cube_cap]
+
+
+def may_end(state: MatchState, player: int | None) -> Refusal:
+    """Only the match's creator may end it (spectators and other players may not)."""
+    if player is None or player != state.creator:
+        return ("not_creator", "only the match's creator can end it", None)
+    return None

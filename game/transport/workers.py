@@ -4,31 +4,39 @@ from __future__ import annotations
 
 import logging
 
-from channels.consumer import AsyncConsumer, get_handler_name
+from channels.consumer import AsyncConsumer
 
+from game import messages
 from game.transport.inbox import InboxConsumerMixin
 
-log = logging.getLogger("game.transport.workers")
+log = logging.getLogger("game.workers")
 
 
 class WorkerConsumer(InboxConsumerMixin, AsyncConsumer):
-    """Dispatch that survives its handlers: a raising handler is logged and reported to
-    `handler_failed`, never allowed to end the consumer (Channels would throw the instance,
-    and with it its channel name, away). Handlers reach the database only through
-    database_sync_to_async, which closes stale connections itself, so Channels' per-message
-    thread hop for that is skipped. Messages come through the inbox loop (game/inbox.py), not
-    a task per message: the arbiter takes every command and tick of its matches."""
+    """Typed dispatch that survives its handlers. Each layer message is checked against
+    `accepts` (game/messages.py) and handed to `handle` as its Struct; one that does not fit
+    is logged and dropped. A raising handler is logged and reported to `handler_failed`,
+    never allowed to end the consumer (Channels would throw the instance, and with it its
+    channel name, away). Handlers reach the database only off the loop, so Channels'
+    per-message thread hop for closing stale connections is skipped. Messages come through
+    the inbox loop (game/transport/inbox.py), not a task per message."""
+
+    accepts = messages.Message
 
     async def dispatch(self, message):
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            log.warning("%s: no handler for %r", type(self).__name__, message.get("type"))
+        msg = messages.receive(message, self.accepts, type(self).__name__)
+        if msg is None:
             return
         try:
-            await handler(message)
+            await self.handle(msg)
         except Exception:
-            log.exception("match %s: %s failed in %s", message.get("match"), message.get("type"), type(self).__name__)
-            await self.handler_failed(message)
+            log.exception("match %s: %s failed in %s", getattr(msg, "match", None), type(msg).__name__,
+                          type(self).__name__)
+            await self.handler_failed(msg)
 
-    async def handler_failed(self, message) -> None:
-        """Called after a handler raised; the message is the one it was handling."""
+    async def handle(self, msg: messages.Message) -> None:
+        """Act on one typed message."""
+        raise NotImplementedError
+
+    async def handler_failed(self, msg: messages.Message) -> None:
+        """Called after `handle` raised; the message is the one it was handling."""

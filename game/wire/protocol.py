@@ -167,13 +167,3 @@ def to_command(cmd: AnyCmd, player: int) -> Command:
     if isinstance(cmd, NudgeCmd):
         return Command(player, cmd.seq, cmd.tick, "nudge", ids, point=(float(cmd.dir[0]), float(cmd.dir[1])))
     return Command(player, cmd.seq, cmd.tick, "delete", ids)
-
-
-def command_to_wire(cmd: Command) -> dict:
-    """A Command as a plain dict for the channel layer (msgpack-safe for channels-redis)."""
-    return {"p": cmd.player, "s": cmd.seq, "t": cmd.tick, "op": cmd.op, "ids": list(cmd.ids), "pt": cmd.point, "cid": cmd.cid}
-
-
-def command_from_wire(d: dict) -> Command:
-    pt = d["pt"]
-    return Command(d["p"], d["s"], d["t"], d["op"], tuple(d["ids"]), tuple(pt) if pt is not None else None, d["cid"])

@@ -18,8 +18,8 @@ def batch(**over) -> dict:
 def test_it_corrects_a_cube_that_jumped_faster_than_its_speed():
     trail = [[100, 0.0, 0.0], [101, 0.25, 0.0], [102, 9.0, 0.0], [103, 9.25, 0.0]]
     (v,) = speed_cap(batch(trails={"7": trail}, owners={"7": MALLORY}))
-    assert (v["kind"], v["rule"], v["player"], v["ids"], v["to"]) == ("correction", "speed_cap", MALLORY, [7], [0.25, 0.0])
-    assert v["evidence"]["moved"] > v["evidence"]["allowed"]
+    assert (v.kind, v.rule, v.player, v.ids, v.to) == ("correction", "speed_cap", MALLORY, [7], (0.25, 0.0))
+    assert v.evidence["moved"] > v.evidence["allowed"]
 
 
 def test_it_lets_a_backdated_move_and_a_placement_explain_a_jump():
@@ -32,15 +32,15 @@ def test_it_lets_a_backdated_move_and_a_placement_explain_a_jump():
 def test_it_warns_of_claims_further_back_than_the_round_trip_explains():
     claims = [[MALLORY, s, "move", [7], 110 - 5, 110 - 5, 110, 0] for s in range(1, 4)]  # 250 ms back each
     (v,) = lag_claims(batch(commands=claims, rtt={str(MALLORY): [20, 22, 21]}))
-    assert (v["kind"], v["rule"], v["player"]) == ("warning", "lag_claims", MALLORY)
-    assert v["evidence"]["count"] == 3
+    assert (v.kind, v.rule, v.player) == ("warning", "lag_claims", MALLORY)
+    assert v.evidence["count"] == 3
     assert lag_claims(batch(commands=claims, rtt={str(MALLORY): [300, 310, 290]})) == []  # 150 ms one way: fine
 
 
 def test_it_warns_of_a_flood_just_under_the_limit():
     commands = [[MALLORY, s, "move", [7], 100, 100, 100, 0] for s in range(29)]
     (v,) = flood_near_limit(batch(commands=commands))
-    assert (v["rule"], v["player"]) == ("flood_near_limit", MALLORY)
+    assert (v.rule, v.player) == ("flood_near_limit", MALLORY)
     honest = [[ALICE, s, "move", [3], 100, 100, 100, 0] for s in range(10)]
     assert flood_near_limit(batch(commands=honest)) == []
 
@@ -48,13 +48,13 @@ def test_it_warns_of_a_flood_just_under_the_limit():
 def test_it_warns_of_a_command_claiming_a_tick_before_its_cube_existed():
     cmd = [MALLORY, 9, "move", [7], 104, 110, 110, 0]
     (v,) = impossible_sequence(batch(commands=[cmd], born={"7": 108}))
-    assert (v["rule"], v["ids"], v["evidence"]["born"]) == ("impossible_sequence", [7], {"7": 108})
+    assert (v.rule, v.ids, v.evidence["born"]) == ("impossible_sequence", [7], {"7": 108})
 
 
 def test_it_kicks_at_the_strike_limit():
     cmd = [MALLORY, 9, "move", [7], 104, 110, 110, 0]
     verdicts = review(batch(commands=[cmd], born={"7": 108}, strikes={str(MALLORY): limits.AUDIT_STRIKES_TO_KICK - 1}))
-    assert [v["kind"] for v in verdicts] == ["warning", "kick"]
+    assert [v.kind for v in verdicts] == ["warning", "kick"]
 
 
 def test_it_finds_nothing_in_honest_play():

@@ -1,0 +1,69 @@
+"""What a match owes its records: events, changed seat counters, presence and applied
+operator actions, until a flush has written them.
+
+A flush takes a copy (`batch`), and only its success (`settle`) drops what it wrote, so a
+failed or timed-out write loses nothing: the next flush carries it again. Everything here
+runs on the arbiter's dispatch loop, except after the match is disposed, when its closing
+task is the only one left touching it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from game.records.flush import FlushBatch, SeatRecord
+from game.sim.match import MatchState
+
+
+@dataclass(slots=True)
+class _Sent:
+    number: int
+    events: int  # how many of state.events, from the front
+    presence: dict[int, str]
+    counters: dict[int, tuple]
+    applied: int  # how many of the applied actions, from the front
+
+
+@dataclass(slots=True)
+class PendingRecords:
+    match_id: str
+    channel: str
+    presence: dict[int, str] = field(default_factory=dict)  # seats whose online flag changed: "joined"/"left"
+    written: dict[int, tuple] = field(default_factory=dict)  # counters as last written, per seat
+    applied: list[tuple[int, str]] = field(default_factory=list)  # operator actions carried out: (id, result)
+    seen_actions: set[int] = field(default_factory=set)  # never carry out an action twice
+    in_flight: _Sent | None = None
+    flushes: int = 0
+
+    def batch(self, state: MatchState, tick_lag: dict | None, final: bool = False) -> FlushBatch:
+        """A copy of everything owed now; the match goes on changing while it is written."""
+        self.flushes += 1
+        seats, counters, presence = [], {}, {}
+        for seat in state.seats.values():
+            values = (seat.ack, seat.spawned, seat.deleted, seat.moves, seat.rejected, seat.kicked)
+            changed = self.presence.get(seat.player)
+            if changed is None and self.written.get(seat.player) == values:
+                continue
+            counters[seat.player] = values
+            if changed is not None:
+                presence[seat.player] = changed
+            seats.append(SeatRecord(seat.player, changed, *values))
+        self.in_flight = _Sent(self.flushes, len(state.events), presence, counters, len(self.applied))
+        checkpoint = None if final else state.checkpoint()
+        return FlushBatch(self.match_id, self.channel, state.world.tick, checkpoint, list(state.events), seats,
+                          tick_lag, list(self.applied))
+
+    def settle(self, state: MatchState, number: int, ok: bool) -> bool:
+        """A flush came back: on success drop what it wrote. False if it was not the one out."""
+        sent = self.in_flight
+        if sent is None or sent.number != number:
+            return False
+        self.in_flight = None
+        if ok:
+            del state.events[: sent.events]
+            for player, value in sent.presence.items():
+                if self.presence.get(player) == value:  # not changed again meanwhile
+                    del self.presence[player]
+            self.written.update(sent.counters)
+            del self.applied[: sent.applied]
+        return True

@@ -1,0 +1,270 @@
+"""Every message that crosses the channel layer, typed, and the one seam that encodes them.
+
+Where processes meet over Redis a message is a plain dict (channels-redis serialises it
+with msgpack); everywhere else it is one of the Structs below. `pack` makes the dict,
+`unpack` checks one against what the receiving consumer accepts. A message of unknown
+type, unknown version or wrong shape is logged (at most once a second per kind of fault)
+and dropped: it never reaches a handler, and never takes a worker down.
+
+Who sends what:
+- socket -> `arbiter` (any worker): MatchStart; /healthz -> `arbiter`: ArbiterPing
+- socket -> the owner's own channel: MatchJoin, MatchLeave, MatchCmd, MatchResync, MatchEnd,
+  MatchNote, MatchRtt
+- the arbiter -> itself (timers and finished database work, so that every change to a match
+  happens on its dispatch loop): MatchTick, MatchFlushDue, MatchAuditDue, MatchClaimed,
+  MatchFlushed, MatchFinished
+- the arbiter -> `auditor`: AuditBatch; the auditor -> the owner: MatchVerdicts
+- the arbiter -> one socket or the match's group: Game*
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Literal, Union
+
+import msgspec
+from msgspec import Struct
+
+from game.sim.commands import Command
+from game.sim.verdicts import Verdict
+
+log = logging.getLogger("game.messages")
+
+VERSION = 1
+ARBITER_CHANNEL = "arbiter"  # start requests any worker may take
+AUDITOR_CHANNEL = "auditor"  # batches for the slow rules, any auditor
+
+
+class Message(Struct, tag_field="type", kw_only=True):
+    v: int = VERSION
+
+
+# -- to the arbiter ----------------------------------------------------------------------
+class MatchJoin(Message, tag="match.join", kw_only=True):
+    """A socket joins (player) or watches (player None); `reply` is its channel."""
+
+    match: str
+    player: int | None
+    nickname: str = ""
+    color: str | None = None
+    enc: Literal["json", "msgpack"] = "json"
+    reply: str
+
+
+class MatchStart(Message, tag="match.start", kw_only=True):
+    """To `arbiter`: own the match (start or adopt it), then join the socket."""
+
+    match: str
+    join: MatchJoin
+
+
+class ArbiterPing(Message, tag="arbiter.ping", kw_only=True):
+    reply: str
+
+
+class MatchLeave(Message, tag="match.leave", kw_only=True):
+    match: str
+    player: int | None
+    reply: str
+
+
+class MatchCmd(Message, tag="match.cmd", kw_only=True):
+    """A command the socket parsed and range-checked; the player is in `cmd`."""
+
+    match: str
+    reply: str
+    cmd: Command
+
+
+class MatchResync(Message, tag="match.resync", kw_only=True):
+    match: str
+    reply: str
+    enc: Literal["json", "msgpack"] = "json"
+
+
+class MatchEnd(Message, tag="match.end", kw_only=True):
+    """A player asks to end the match; the rules decide whether it may (game/sim/rules.py)."""
+
+    match: str
+    player: int | None = None
+    reply: str = ""
+
+
+class MatchNote(Message, tag="match.note", kw_only=True):
+    """A frame the socket refused on its own, for the match's record."""
+
+    match: str
+    player: int | None
+    kind: str
+    payload: dict
+
+
+class MatchRtt(Message, tag="match.rtt", kw_only=True):
+    """A round trip the player's socket measured with a server ping."""
+
+    match: str
+    player: int
+    ms: float
+
+
+class MatchVerdicts(Message, tag="match.verdicts", kw_only=True):
+    """The auditor's answer to a batch."""
+
+    match: str
+    verdicts: list[Verdict]
+
+
+class MatchTick(Message, tag="match.tick", kw_only=True):
+    match: str
+    due: float  # the loop time the tick fell due
+
+
+class MatchFlushDue(Message, tag="match.flush_due", kw_only=True):
+    match: str
+
+
+class MatchAuditDue(Message, tag="match.audit_due", kw_only=True):
+    match: str
+
+
+class Claim(Struct, kw_only=True):
+    """What an arbiter learns when it asks to own a match."""
+
+    owned: bool
+    owner: str = ""  # when not owned: the live owner's channel, or "" if the match is over
+    tick_rate: int = 10
+    arena: tuple[int, int] = (100, 100)
+    creator: int | None = None
+    checkpoint: dict | None = None
+    adopted: bool = False
+
+
+class MatchClaimed(Message, tag="match.claimed", kw_only=True):
+    """The claim's result; `error` when the database could not answer in time."""
+
+    match: str
+    claim: Claim | None = None
+    error: str = ""
+
+
+class OperatorVerdict(Struct):
+    action: int  # the OperatorAction row
+    verdict: Verdict
+
+
+class MatchFlushed(Message, tag="match.flushed", kw_only=True):
+    """A flush's result: `written` events and the seat counters it wrote, or `error`."""
+
+    match: str
+    flush: int  # which flush (the runtime numbers them)
+    ours: bool = True
+    actions: list[OperatorVerdict] = []
+    error: str = ""
+
+
+class MatchFinished(Message, tag="match.finished", kw_only=True):
+    match: str
+    error: str = ""
+
+
+# -- to the auditor ----------------------------------------------------------------------
+class AuditBatch(Message, tag="audit.batch", kw_only=True):
+    match: str
+    reply: str  # the owning arbiter's channel
+    batch: dict
+
+
+# -- to sockets --------------------------------------------------------------------------
+class GameWelcome(Message, tag="game.welcome", kw_only=True):
+    tick: int
+    arbiter: str
+    text: str | None = None  # the welcome frame for a JSON socket
+    data: bytes | None = None  # or for a msgpack one
+
+
+class GameSnap(Message, tag="game.snap", kw_only=True):
+    tick: int
+    full: bool
+    text: str | None = None  # JSON, when some socket reads JSON
+    data: bytes | None = None  # msgpack, when some socket reads msgpack
+
+
+class GameMessage(Message, tag="game.message", kw_only=True):
+    """Any other server message (reject, correction, players, error), encoded by the socket."""
+
+    msg: dict
+
+
+class GameReplaced(Message, tag="game.replaced", kw_only=True):
+    pass
+
+
+class GameEnded(Message, tag="game.ended", kw_only=True):
+    reason: str
+
+
+class GameKick(Message, tag="game.kick", kw_only=True):
+    code: int
+    reason: str
+
+
+class GameUnowned(Message, tag="game.unowned", kw_only=True):
+    """The arbiter asked no longer owns the match: find the owner again."""
+
+
+# -- health ------------------------------------------------------------------------------
+class ArbiterPong(Message, tag="arbiter.pong", kw_only=True):
+    arbiter: str
+    matches: int
+
+
+class HealthEcho(Message, tag="health.echo", kw_only=True):
+    pass
+
+
+ToArbiter = Union[
+    MatchStart, ArbiterPing, MatchJoin, MatchLeave, MatchCmd, MatchResync, MatchEnd, MatchNote, MatchRtt,
+    MatchVerdicts, MatchTick, MatchFlushDue, MatchAuditDue, MatchClaimed, MatchFlushed, MatchFinished,
+]
+ToAuditor = AuditBatch
+ToSocket = Union[GameWelcome, GameSnap, GameMessage, GameReplaced, GameEnded, GameKick, GameUnowned]
+ToHealth = Union[ArbiterPong, HealthEcho]
+
+
+def pack(msg: Message) -> dict:
+    """A message as the plain dict a channel layer carries (bytes stay bytes, for msgpack)."""
+    return msgspec.to_builtins(msg, builtin_types=(bytes,))
+
+
+class Refused(Exception):
+    """A layer message this consumer cannot take: unknown type, unknown version or wrong shape."""
+
+
+_seen: dict[str, float] = {}
+
+
+def unpack(raw: dict, accepts) -> Message:
+    """The typed message in `raw`, or Refused with what is wrong with it."""
+    try:
+        msg = msgspec.convert(raw, accepts)
+    except msgspec.ValidationError as exc:
+        raise Refused(f"{raw.get('type')!r}: {exc}") from None
+    if msg.v != VERSION:
+        raise Refused(f"{raw.get('type')!r}: version {msg.v} (this process speaks {VERSION})")
+    return msg
+
+
+def receive(raw, accepts, who: str) -> Message | None:
+    """`unpack`, or log the refusal (rate-limited) and give None: the caller drops it."""
+    try:
+        if not isinstance(raw, dict):
+            raise Refused(f"not a message: {type(raw).__name__}")
+        return unpack(raw, accepts)
+    except Refused as exc:
+        now = time.monotonic()
+        key = f"{who}:{raw.get('type') if isinstance(raw, dict) else '?'}"
+        if now - _seen.get(key, -1e9) >= 1.0:
+            _seen[key] = now
+            log.warning("%s dropped a layer message: %s", who, exc)
+        return None
