@@ -1,0 +1,192 @@
+"""One writer per match: database work off the dispatch loop, in a lane per match; failed
+writes keep their records; a stepped-down arbiter stays quiet; bad layer messages are dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.db import OperationalError
+
+from game.arbiter.consumer import CLAIMS, RUNTIMES
+from game.records import flush as records_flush, ownership
+from lobby import ticklag
+from lobby.models import Match, MatchEvent
+
+from .players import Client, make_match, make_player
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("arbiter")]
+
+
+async def wait_for(check, timeout: float = 5.0, every: float = 0.05, what: str = "condition"):
+    """Poll `check` (sync or async) until it returns something truthy; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout} s")
+        await asyncio.sleep(every)
+
+
+@database_sync_to_async
+def record(match) -> Match:
+    return Match.objects.get(pk=match.pk)
+
+
+@database_sync_to_async
+def events(match, kind: str) -> list[MatchEvent]:
+    return list(MatchEvent.objects.filter(match=match, kind=kind))
+
+
+async def test_a_slow_claim_holds_up_only_its_own_match(monkeypatch):
+    """A claim delayed 2 s on one match does not raise another match's tick lag, delay its
+    joins or its flush, on the same worker."""
+    alice, akey = await make_player("alice")
+    bob, bkey = await make_player("bob")
+    fast = await make_match(alice)
+    slow = await make_match(bob)
+    real_claim = ownership.claim_match
+    released = []
+
+    def slow_claim(match_id, channel):
+        if match_id == str(slow.id):
+            time.sleep(2.0)  # the database is slow for this one match (outside any transaction)
+            released.append(time.monotonic())
+        return real_claim(match_id, channel)
+
+    monkeypatch.setattr(ownership, "claim_match", slow_claim)
+    a = Client(fast, akey)
+    await a.connect()  # the worker runs, with one match
+    b = Client(slow, bkey)
+    slow_join = asyncio.ensure_future(b.connect())
+    await wait_for(lambda: str(slow.id) in CLAIMS, what="the slow claim to start")
+    asked = time.monotonic()
+    # While the slow claim is out: alice's commands are acked, a second player joins her
+    # match at once, and her match's heartbeat is written by its flush.
+    carol, ckey = await make_player("carol")
+    c = Client(fast, ckey)
+    await asyncio.wait_for(c.connect(), 1.0)
+    joined = time.monotonic()
+    before = (await record(fast)).last_tick_at
+    lag_before = (await record(fast)).tick_lag
+    for i in range(5):
+        await a.until_acked(await a.cmd("spawn", at=[i, 1], cid=f"a{i}"), alice.pk, timeout=1.0)
+    flushed = await wait_for(lambda: _newer(fast, before), timeout=1.9, what="a flush of the fast match")
+    assert not released, "the fast match had to wait for the slow claim"
+    assert joined - asked < 1.0 and flushed
+    lag_during = ticklag.summary(ticklag.since((await record(fast)).tick_lag, lag_before))
+    assert lag_during is not None and lag_during["p99_ms"] < 100, lag_during
+    # and the slow match does start once its claim returns, with its join served
+    await asyncio.wait_for(slow_join, 5)
+    assert b.welcome["you"] == bob.pk and released
+    for client in (a, b, c):
+        await client.close()
+
+
+async def _newer(match, before):
+    now = (await record(match)).last_tick_at
+    return now is not None and (before is None or now > before)
+
+
+async def test_a_failed_flush_keeps_its_events_for_the_next(monkeypatch):
+    alice, key = await make_player("alice")
+    match = await make_match(alice)
+    real_flush = records_flush.flush
+    failed = []
+
+    def flaky_flush(batch):
+        if batch.events and any(e.kind == "spawn" for e in batch.events) and not failed:
+            failed.append(len(batch.events))
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_flush(batch)
+
+    monkeypatch.setattr(records_flush, "flush", flaky_flush)
+    a = Client(match, key)
+    await a.connect()
+    await a.until_acked(await a.cmd("spawn", at=[1, 1], cid="a1"), alice.pk)
+    await wait_for(lambda: failed, what="the failing flush")
+    spawns = await wait_for(lambda: events(match, "spawn"), what="the spawn written by the next flush")
+    assert len(spawns) == 1
+    joins = await events(match, "join")
+    assert len(joins) == 1  # written once, not lost and not twice
+    await a.close()
+
+
+async def test_an_arbiter_that_finds_its_match_adopted_steps_down_quietly():
+    alice, key = await make_player("alice")
+    match = await make_match(alice)
+    a = Client(match, key)
+    await a.connect()
+    runtime = RUNTIMES[str(match.id)]
+    # Another worker adopted the match: its channel is on the record, with a fresh heartbeat.
+    await database_sync_to_async(Match.objects.filter(pk=match.pk).update)(arbiter_channel="elsewhere!abc")
+    await wait_for(lambda: runtime.disposed, what="the step-down")
+    assert str(match.id) not in RUNTIMES
+    assert all(task.done() for task in runtime._tasks)
+    assert not runtime.ending  # not ended: the match lives on elsewhere
+    # The socket stays open: no "ended", no close. It learns the news only when it talks.
+    seen = []  # what was already on its way, then silence: no "ended", no close
+    deadline = time.monotonic() + 3
+    while not await a.ws.receive_nothing(timeout=0.5, interval=0.05):
+        out = await a.ws.receive_output(timeout=1)
+        seen.append(out.get("text", "")[:20] if out["type"] == "websocket.send" else out["type"])
+        assert time.monotonic() < deadline, f"the stepped-down arbiter keeps sending: {seen[-5:]}"
+    assert not [s for s in seen if "ended" in s or s == "websocket.close"], seen
+    rec = await record(match)
+    assert rec.status == "running" and rec.arbiter_channel == "elsewhere!abc"
+    assert not await events(match, "end")
+    await a.close()
+
+
+async def test_it_drops_layer_messages_of_unknown_type_version_or_shape_and_plays_on(caplog):
+    alice, key = await make_player("alice")
+    match = await make_match(alice)
+    a = Client(match, key)
+    await a.connect()
+    runtime = RUNTIMES[str(match.id)]
+    layer = get_channel_layer()
+    bad = [
+        {"type": "match.teleport", "match": str(match.id)},  # unknown type
+        {"type": "match.tick", "v": 99, "match": str(match.id), "due": 0.0},  # unknown version
+        {"type": "match.cmd", "match": str(match.id), "reply": "x", "cmd": "spawn everything"},  # wrong shape
+        {"type": "match.join", "match": 7},  # missing fields
+        {"no": "type"},
+    ]
+    with caplog.at_level(logging.WARNING, logger="game.messages"):
+        for msg in bad:
+            await layer.send(runtime.channel, msg)
+        await a.until_acked(await a.cmd("spawn", at=[2, 2], cid="a1"), alice.pk)
+    dropped = [r.getMessage() for r in caplog.records if "dropped a layer message" in r.getMessage()]
+    assert len(dropped) == len(bad), dropped
+    assert "version 99" in " ".join(dropped) and not runtime.disposed and runtime.failures == 0
+    await a.close()
+
+
+async def test_only_the_creator_may_end_the_match_and_the_arbiter_says_so():
+    alice, akey = await make_player("alice")
+    bob, bkey = await make_player("bob")
+    match = await make_match(alice)
+    a, b = Client(match, akey), Client(match, bkey)
+    await a.connect()
+    await b.connect()
+    await b.send({"type": "end"})
+    assert (await b.next("error"))["code"] == "not_creator"
+    await a.until_acked(await a.cmd("spawn", at=[1, 1], cid="a1"), alice.pk)  # still playing
+    await a.send({"type": "end"})
+    assert (await b.next("ended"))["reason"] == "ended by its creator"
+    rec = await wait_for(lambda: _finished(match), what="the finished record")
+    assert rec.end_reason == "ended by its creator"
+    await wait_for(lambda: str(match.id) not in RUNTIMES, what="the runtime to go")
+
+
+async def _finished(match):
+    rec = await record(match)
+    return rec if rec.status == "finished" else None
