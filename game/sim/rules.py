@@ -7,12 +7,19 @@ None to let the command through, or a (code, message, retry_ms) triple with a st
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import Callable, Optional, Protocol
 
 from .commands import Command
+from .seat import Seat
+from .world import World
 
-if TYPE_CHECKING:
-    from .match import MatchState, Seat
+
+class MatchState(Protocol):
+    """What the rules read of a match (game/sim/match.py has the real one)."""
+
+    world: World
+    cube_cap: int
+    creator: int | None
 
 Refusal = Optional[tuple[str, str, Optional[int]]]
 
@@ -58,7 +65,7 @@ def cube_cap(state: MatchState, seat: Seat, cmd: Command, now: float) -> Refusal
     return None
 
 
-Rule = Callable[["MatchState", "Seat", Command, float], Refusal]
+Rule = Callable[[MatchState, Seat, Command, float], Refusal]
 
 ADMISSION_RULES: list[Rule] = [seq_rises, command_rate, spawn_rate]
 TICK_RULES: list[Rule] = [ids_known, owner_only, cube_cap]
