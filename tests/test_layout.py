@@ -30,16 +30,6 @@ SIM_MUST_NOT_IMPORT = ("django", "channels", "channels_redis", "daphne", "asgire
 ENV_READERS = ("cubearena/settings.py", "cubearena/env.py")
 ENV_HELPERS = ("env_str", "env_bool", "env_int", "env_list")
 
-# Import cycles known and being removed: {frozenset of the cycle's modules: the cycle}.
-# A cycle listed here is reported by an xfail test; any other cycle (or one that grows) fails.
-# Remove an entry once its cycle is gone (its test then passes as XPASS).
-KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"game.sim.match", "game.sim.rules"}): (
-        "game.sim.match -> game.sim.rules -> game.sim.match: game/sim/match.py:18 "
-        "`from .rules import ADMISSION_RULES, TICK_RULES`; game/sim/rules.py:15 "
-        "`from .match import MatchState, Seat` (under TYPE_CHECKING); in the game/sim rewrite"
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -368,17 +358,9 @@ def test_the_server_does_not_import_the_load_bots(project, package):
     assert not bad, "\n".join(bad)
 
 
-def test_there_is_no_new_import_cycle(project):
-    cycles = [message for members, message in import_cycles(project) if members not in KNOWN_CYCLES]
+def test_there_is_no_import_cycle(project):
+    cycles = [message for _, message in import_cycles(project)]
     assert not cycles, "\n".join(cycles)
-
-
-@pytest.mark.parametrize(
-    "members",
-    [pytest.param(m, marks=pytest.mark.xfail(strict=False, reason=r)) for m, r in KNOWN_CYCLES.items()],
-)
-def test_a_known_import_cycle_is_gone(project, members):
-    assert members not in {found for found, _ in import_cycles(project)}
 
 
 def test_the_simulation_is_plain_python(project):
