@@ -27,12 +27,12 @@ from websockets.asyncio.server import ServerConnection, broadcast, serve  # noqa
 from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 from game import limits  # noqa: E402
-from lobby import limits as match_limits  # noqa: E402
 from game.arbiter import clock  # noqa: E402
-from game.wire.protocol import End, Ping, ProtocolError, Resync, decode_frame, parse_message, to_command  # noqa: E402
 from game.sim.match import MatchState  # noqa: E402
 from game.sim.world import World  # noqa: E402
+from game.wire.protocol import End, Ping, ProtocolError, Resync, decode_frame, parse_message, to_command  # noqa: E402
 from game.wire.snapshots import Snap, delta_snap, encode, full_snap  # noqa: E402
+from lobby import limits as match_limits  # noqa: E402
 
 log = logging.getLogger("baseline")
 

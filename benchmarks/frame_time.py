@@ -35,11 +35,17 @@ def main(cubes: int, seconds: float) -> None:
         request = context.request
         request.get(server.url + "/api/csrf")
         token = lambda: next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")  # noqa: E731
-        request.post(server.url + "/api/guest", data=json.dumps({"nickname": "bench"}),
-                     headers={"X-CSRFToken": token(), "Content-Type": "application/json"})
+        request.post(
+            server.url + "/api/guest",
+            data=json.dumps({"nickname": "bench"}),
+            headers={"X-CSRFToken": token(), "Content-Type": "application/json"},
+        )
         request.get(server.url + "/api/csrf")
-        match = request.post(server.url + "/api/matches", data=json.dumps({"name": "frame bench"}),
-                             headers={"X-CSRFToken": token(), "Content-Type": "application/json"}).json()
+        match = request.post(
+            server.url + "/api/matches",
+            data=json.dumps({"name": "frame bench"}),
+            headers={"X-CSRFToken": token(), "Content-Type": "application/json"},
+        ).json()
         page = context.new_page()
         page.goto(f"{server.url}/match/{match['id']}/?bench={cubes}")
         page.wait_for_function("window.__arena && window.__arena.state().entities.length > 0")
@@ -50,8 +56,10 @@ def main(cubes: int, seconds: float) -> None:
         drawn = len(page.evaluate("window.__arena.state().entities"))
         browser.close()
     print(f"{drawn} cubes, {len(times)} frames in {seconds:.0f} s (headless Chromium, SwiftShader WebGL)")
-    print(f"frame JS time  p50 {statistics.median(times):.2f} ms  p95 {pct(times, 95):.2f} ms  "
-          f"p99 {pct(times, 99):.2f} ms  max {max(times):.2f} ms  (budget 16 ms)")
+    print(
+        f"frame JS time  p50 {statistics.median(times):.2f} ms  p95 {pct(times, 95):.2f} ms  "
+        f"p99 {pct(times, 99):.2f} ms  max {max(times):.2f} ms  (budget 16 ms)"
+    )
 
 
 if __name__ == "__main__":

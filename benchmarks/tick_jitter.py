@@ -61,14 +61,21 @@ async def player(url: str, name: str, match: dict | None, cubes: int, seconds: f
     end = time.monotonic() + seconds
     while time.monotonic() < end:  # keep every cube gliding: retarget a few each 100 ms
         if mine:
-            await sock.cmd("move", ids=random.sample(mine, min(3, len(mine))), to=[random.uniform(-45, 45), random.uniform(-45, 45)])
+            await sock.cmd(
+                "move",
+                ids=random.sample(mine, min(3, len(mine))),
+                to=[random.uniform(-45, 45), random.uniform(-45, 45)],
+            )
         await asyncio.sleep(0.1)
     task.cancel()
     await sock.close()
     await acct.close()
-    return {"server_ms": [b - a for a, b in zip(server_t, server_t[1:])],
-            "client_ms": [(b - a) * 1000 for a, b in zip(arrivals, arrivals[1:])],
-            "missed": sum(b - a - 1 for a, b in zip(ticks, ticks[1:])), "cubes": len(mine)}
+    return {
+        "server_ms": [b - a for a, b in zip(server_t, server_t[1:])],
+        "client_ms": [(b - a) * 1000 for a, b in zip(arrivals, arrivals[1:])],
+        "missed": sum(b - a - 1 for a, b in zip(ticks, ticks[1:])),
+        "cubes": len(mine),
+    }
 
 
 async def main(seconds: float, tick_rate: int) -> None:
@@ -82,9 +89,15 @@ async def main(seconds: float, tick_rate: int) -> None:
     nominal = 1000 / tick_rate
     server_ms = results[0]["server_ms"]
     client_ms = [v for r in results for v in r["client_ms"]]
-    print(f"match: 2 players, {sum(r['cubes'] for r in results)} cubes, {tick_rate} Hz (nominal {nominal:.1f} ms), {seconds:.0f} s")
-    print(f"server tick interval  p50 {statistics.median(server_ms):6.1f} ms  p99 {pct(server_ms, 99):6.1f} ms  max {max(server_ms):6.1f} ms")
-    print(f"client snap interval  p50 {statistics.median(client_ms):6.1f} ms  p99 {pct(client_ms, 99):6.1f} ms  max {max(client_ms):6.1f} ms")
+    print(
+        f"match: 2 players, {sum(r['cubes'] for r in results)} cubes, {tick_rate} Hz (nominal {nominal:.1f} ms), {seconds:.0f} s"
+    )
+    print(
+        f"server tick interval  p50 {statistics.median(server_ms):6.1f} ms  p99 {pct(server_ms, 99):6.1f} ms  max {max(server_ms):6.1f} ms"
+    )
+    print(
+        f"client snap interval  p50 {statistics.median(client_ms):6.1f} ms  p99 {pct(client_ms, 99):6.1f} ms  max {max(client_ms):6.1f} ms"
+    )
     print(f"missed ticks seen by clients: {sum(r['missed'] for r in results)}")
 
 

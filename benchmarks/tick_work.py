@@ -19,11 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from game import limits  # noqa: E402
-from lobby import limits as match_limits  # noqa: E402
 from game.sim.commands import Command  # noqa: E402
 from game.sim.match import MatchState  # noqa: E402
 from game.sim.world import World  # noqa: E402
 from game.wire.snapshots import delta_snap, full_snap  # noqa: E402
+from lobby import limits as match_limits  # noqa: E402
 
 
 def pct(values, p):
@@ -39,10 +39,13 @@ def main(players: int, seconds: float, tick_rate: int) -> None:
     for p in range(1, players + 1):
         state.seat(p, f"bot{p}", "#ffffff", now)
         seqs[p] = 0
-    for round_ in range(5):  # 5 cubes each
+    for _ in range(5):  # 5 cubes each
         for p in range(1, players + 1):
             seqs[p] += 1
-            state.submit(Command(p, seqs[p], 0, "spawn", point=(rng.uniform(-50, 50), rng.uniform(-50, 50)), cid="c"), now)
+            state.submit(
+                Command(p, seqs[p], 0, "spawn", point=(rng.uniform(-50, 50), rng.uniform(-50, 50)), cid="c"),
+                now,
+            )
         now += 1.0
         state.tick(now)
     owned = {p: [e.id for e in state.world.owned_by(p)] for p in range(1, players + 1)}
@@ -61,8 +64,17 @@ def main(players: int, seconds: float, tick_rate: int) -> None:
         rng.shuffle(order)
         for p in order[:movers_per_tick]:
             seqs[p] += 1
-            state.submit(Command(p, seqs[p], state.world.tick, "move", (rng.choice(owned[p]),),
-                                 (rng.uniform(-50, 50), rng.uniform(-50, 50))), now)
+            state.submit(
+                Command(
+                    p,
+                    seqs[p],
+                    state.world.tick,
+                    "move",
+                    (rng.choice(owned[p]),),
+                    (rng.uniform(-50, 50), rng.uniform(-50, 50)),
+                ),
+                now,
+            )
         t0 = time.perf_counter()
         result = state.tick(now)
         t1 = time.perf_counter()
@@ -81,15 +93,21 @@ def main(players: int, seconds: float, tick_rate: int) -> None:
             state.audit_batch()
             audit_ms.append((time.perf_counter() - a0) * 1000)
 
-    print(f"arbiter tick work: {players} players, {len(state.world.entities)} cubes, {tick_rate} Hz, "
-          f"{movers_per_tick} moves a tick, {ticks} ticks")
+    print(
+        f"arbiter tick work: {players} players, {len(state.world.entities)} cubes, {tick_rate} Hz, "
+        f"{movers_per_tick} moves a tick, {ticks} ticks"
+    )
     for name, values in times.items():
-        print(f"  {name:<11} p50 {statistics.median(values):6.2f} ms   p99 {pct(values, 99):6.2f} ms   max {max(values):6.2f} ms")
+        print(
+            f"  {name:<11} p50 {statistics.median(values):6.2f} ms   p99 {pct(values, 99):6.2f} ms   max {max(values):6.2f} ms"
+        )
     print(f"  audit batch (once a second) p50 {statistics.median(audit_ms):6.2f} ms")
     deltas = [s for s in sizes if not s[2]]
     fulls = [s for s in sizes if s[2]]
-    print(f"  delta snap: JSON {statistics.median(d[0] for d in deltas):,.0f} B, msgpack {statistics.median(d[1] for d in deltas):,.0f} B; "
-          f"keyframe: JSON {statistics.median(f[0] for f in fulls):,.0f} B, msgpack {statistics.median(f[1] for f in fulls):,.0f} B")
+    print(
+        f"  delta snap: JSON {statistics.median(d[0] for d in deltas):,.0f} B, msgpack {statistics.median(d[1] for d in deltas):,.0f} B; "
+        f"keyframe: JSON {statistics.median(f[0] for f in fulls):,.0f} B, msgpack {statistics.median(f[1] for f in fulls):,.0f} B"
+    )
     per_player = (sum(d[1] for d in deltas) + sum(f[1] for f in fulls)) / seconds
     print(f"  msgpack bytes per player per second (snaps only): {per_player / 1000:,.1f} KB/s")
 

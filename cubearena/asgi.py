@@ -16,8 +16,9 @@ from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  #
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
+from game.routing import channel_routes  # noqa: E402
+from game.routing import websocket_urlpatterns as game_ws  # noqa: E402
 from game.transport import backpressure  # noqa: E402
-from game.routing import channel_routes, websocket_urlpatterns as game_ws  # noqa: E402
 from lobby.routing import websocket_urlpatterns as lobby_ws  # noqa: E402
 
 backpressure.install()

@@ -37,8 +37,13 @@ def free_port() -> int:
 class LiveServer:
     """`with LiveServer() as server:` ... `server.url` ... (stopped on exit)."""
 
-    def __init__(self, env: dict[str, str] | None = None, port: int | None = None, log_path: Path | None = None,
-                 collectstatic: bool = False):
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+        log_path: Path | None = None,
+        collectstatic: bool = False,
+    ):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._tmp = tempfile.TemporaryDirectory(prefix="cubearena-live-")
@@ -57,8 +62,13 @@ class LiveServer:
         self.proc: subprocess.Popen | None = None
 
     def manage(self, *args: str) -> None:
-        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
 
     def start(self) -> LiveServer:
         self.manage("migrate", "--noinput")
@@ -66,8 +76,20 @@ class LiveServer:
             self.manage("collectstatic", "--noinput", "-v", "0")
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "cubearena.asgi:application"],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "cubearena.asgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -1,5 +1,6 @@
 """`manage.py test`: every suite, each in its own process, with one closing line.
 
+0. ruff's lint and format checks (one test each);
 1. the main pytest suite (embedded default: SQLite, in-memory layer, in-process arbiter,
    plus browser tests that start their own servers);
 2. the scale-out suite against Redis and PostgreSQL with `runworker` arbiters;
@@ -35,8 +36,15 @@ def scaleout_env() -> dict[str, str]:
 def _run(title: str, argv: list[str], env: dict[str, str] | None = None) -> tuple[int, int, int]:
     """Run one suite, streaming its output; (exit code, passed, failed) from its closing lines."""
     print(f"\n=== {title}: {' '.join(argv)}", flush=True)
-    proc = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, bufsize=1)
+    proc = subprocess.Popen(
+        argv,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    )
     passed = failed = 0
     for line in proc.stdout:
         sys.stdout.write(line)
@@ -52,6 +60,16 @@ def _run(title: str, argv: list[str], env: dict[str, str] | None = None) -> tupl
     if code != 0 and failed == 0:
         failed = 1  # crashed or collected nothing: count it, never pass silently
     return code, passed, failed
+
+
+def _lint() -> list[tuple[int, int, int]]:
+    """ruff's lint and format checks, each counted as one test."""
+    results = []
+    for title, argv in (("lint", ["check", "."]), ("format", ["format", "--check", "."])):
+        print(f"\n=== {title}: ruff {' '.join(argv)}", flush=True)
+        code = subprocess.run([sys.executable, "-m", "ruff", *argv], cwd=ROOT).returncode
+        results.append((code, int(code == 0), int(code != 0)))
+    return results
 
 
 class PytestRunner:
@@ -71,7 +89,8 @@ class PytestRunner:
         if test_labels:  # e.g. `manage.py test tests/sim`: just those, in the default set-up
             results = [_run("pytest", py + list(test_labels))]
         else:
-            results = [_run("main suite", py + ["tests", "--ignore=tests/scaleout"])]
+            results = _lint()
+            results.append(_run("main suite", py + ["tests", "--ignore=tests/scaleout"]))
             if not kwargs.get("skip_scaleout"):
                 title = "scale-out suite (Redis + PostgreSQL)"
                 results.append(_run(title, py + ["tests/scaleout"], scaleout_env()))

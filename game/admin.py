@@ -1,6 +1,6 @@
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django import forms
 
 from game.models import OperatorAction
 from game.records.operations import validate_action
@@ -26,7 +26,16 @@ class OperatorActionAdmin(admin.ModelAdmin):
     """Staff corrections of running matches: move or remove cubes, kick a player."""
 
     form = OperatorActionForm
-    list_display = ["created", "match", "kind", "entity_ids", "player", "requested_by_name", "applied", "result"]
+    list_display = [
+        "created",
+        "match",
+        "kind",
+        "entity_ids",
+        "player",
+        "requested_by_name",
+        "applied",
+        "result",
+    ]
     list_filter = ["kind", "applied"]
     search_fields = ["match__name", "requested_by_name"]
     raw_id_fields = ["match", "player"]

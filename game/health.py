@@ -42,7 +42,7 @@ async def healthz(request):
     try:
         checks["channel_layer"], arbiter = await _layer_and_arbiter()
         checks["arbiter"] = "ok"
-    except asyncio.TimeoutError:
+    except TimeoutError:
         checks.setdefault("channel_layer", "ok")
         checks["arbiter"] = "failed: no arbiter answered within 2 s"
     except Exception as exc:

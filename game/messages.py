@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Literal, Union
+from typing import Literal
 
 import msgspec
 from msgspec import Struct
@@ -223,13 +223,27 @@ class HealthEcho(Message, tag="health.echo", kw_only=True):
     pass
 
 
-ToArbiter = Union[
-    MatchStart, ArbiterPing, MatchJoin, MatchLeave, MatchCmd, MatchResync, MatchEnd, MatchNote, MatchRtt,
-    MatchVerdicts, MatchTick, MatchFlushDue, MatchAuditDue, MatchClaimed, MatchFlushed, MatchFinished,
-]
+ToArbiter = (
+    MatchStart
+    | ArbiterPing
+    | MatchJoin
+    | MatchLeave
+    | MatchCmd
+    | MatchResync
+    | MatchEnd
+    | MatchNote
+    | MatchRtt
+    | MatchVerdicts
+    | MatchTick
+    | MatchFlushDue
+    | MatchAuditDue
+    | MatchClaimed
+    | MatchFlushed
+    | MatchFinished
+)
 ToAuditor = AuditBatch
-ToSocket = Union[GameWelcome, GameSnap, GameMessage, GameReplaced, GameEnded, GameKick, GameUnowned]
-ToHealth = Union[ArbiterPong, HealthEcho]
+ToSocket = GameWelcome | GameSnap | GameMessage | GameReplaced | GameEnded | GameKick | GameUnowned
+ToHealth = ArbiterPong | HealthEcho
 
 
 def pack(msg: Message) -> dict:

@@ -24,7 +24,9 @@ class OperatorAction(models.Model):
     z = models.FloatField(null=True, blank=True)
     player = models.ForeignKey(Player, null=True, blank=True, on_delete=models.SET_NULL, help_text="for kick")
     reason = models.CharField(max_length=120, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
     requested_by_name = models.CharField(max_length=150, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     applied = models.DateTimeField(null=True, blank=True)
@@ -42,9 +44,20 @@ class OperatorAction(models.Model):
         if self.reason:
             evidence["reason"] = self.reason
         if self.kind == self.Kind.KICK:
-            return {"kind": "kick", "rule": "operator", "player": self.player_id, "ids": [], "evidence": evidence}
-        verdict = {"kind": "correction" if self.kind == self.Kind.MOVE else "removal", "rule": "operator",
-                   "player": None, "ids": [int(i) for i in self.entity_ids], "evidence": evidence}
+            return {
+                "kind": "kick",
+                "rule": "operator",
+                "player": self.player_id,
+                "ids": [],
+                "evidence": evidence,
+            }
+        verdict = {
+            "kind": "correction" if self.kind == self.Kind.MOVE else "removal",
+            "rule": "operator",
+            "player": None,
+            "ids": [int(i) for i in self.entity_ids],
+            "evidence": evidence,
+        }
         if self.kind == self.Kind.MOVE:
             verdict["to"] = [self.x or 0.0, self.z or 0.0]
         return verdict

@@ -46,9 +46,14 @@ class Account:
         self.player = data["player"]
         return self.player
 
-    async def create_match(self, name: str, max_players: int = 8, tick_rate: int = 10, private: bool = False) -> dict:
-        return await self._call("POST", "/api/matches", {"name": name, "max_players": max_players,
-                                                         "tick_rate": tick_rate, "private": private})
+    async def create_match(
+        self, name: str, max_players: int = 8, tick_rate: int = 10, private: bool = False
+    ) -> dict:
+        return await self._call(
+            "POST",
+            "/api/matches",
+            {"name": name, "max_players": max_players, "tick_rate": tick_rate, "private": private},
+        )
 
     async def match(self, match_id: str) -> dict:
         return await self._call("GET", f"/api/matches/{match_id}")
@@ -62,9 +67,16 @@ class Account:
     def cookie_header(self) -> str:
         return "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
 
-    async def open_socket(self, match: dict, enc: str = "json", role: str | None = None, **ws_kwargs) -> "Socket":
-        ws = await websockets.connect(self.socket_uri(match, enc, role), origin=self.base_url,
-                                      additional_headers={"Cookie": self.cookie_header()}, max_size=2**24, **ws_kwargs)
+    async def open_socket(
+        self, match: dict, enc: str = "json", role: str | None = None, **ws_kwargs
+    ) -> Socket:
+        ws = await websockets.connect(
+            self.socket_uri(match, enc, role),
+            origin=self.base_url,
+            additional_headers={"Cookie": self.cookie_header()},
+            max_size=2**24,
+            **ws_kwargs,
+        )
         return Socket(ws, binary=enc == "msgpack")
 
     async def close(self) -> None:
@@ -78,9 +90,15 @@ def bare_socket_uri(base_url: str, match_id: str, player: int, enc: str = "json"
     return f"{scheme}://{parts.netloc}/ws/match/{match_id}/?player={player}&enc={enc}"
 
 
-async def open_bare_socket(base_url: str, match_id: str, player: int, enc: str = "json", **ws_kwargs) -> "Socket":
-    ws = await websockets.connect(bare_socket_uri(base_url, match_id, player, enc), origin=base_url.rstrip("/"),
-                                  max_size=2**24, **ws_kwargs)
+async def open_bare_socket(
+    base_url: str, match_id: str, player: int, enc: str = "json", **ws_kwargs
+) -> Socket:
+    ws = await websockets.connect(
+        bare_socket_uri(base_url, match_id, player, enc),
+        origin=base_url.rstrip("/"),
+        max_size=2**24,
+        **ws_kwargs,
+    )
     return Socket(ws, binary=enc == "msgpack")
 
 

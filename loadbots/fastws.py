@@ -281,7 +281,7 @@ class CountingSocket:
             proto._write(frame(OP_CLOSE, (1000).to_bytes(2, "big")))
             try:
                 await asyncio.wait_for(asyncio.shield(proto.closed), 2)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         if proto.transport is not None:
             proto.transport.close()

@@ -52,9 +52,11 @@ def rows(report: dict) -> list[tuple[str, str]]:
         ),
         (
             "arbiter tick lag ms",
-            "n/a (no arbiter)" if not report.get("tick_lag_ms") else
-            f"p50 {report['tick_lag_ms']['p50_ms']}  p99 {report['tick_lag_ms']['p99_ms']}  "
-            f"max {report['tick_lag_ms']['max_ms']}  (ticks {report['tick_lag_ms']['ticks']:,}; due -> snapshot sent)",
+            "n/a (no arbiter)"
+            if not report.get("tick_lag_ms")
+            else f"p50 {report['tick_lag_ms']['p50_ms']}  p99 {report['tick_lag_ms']['p99_ms']}  "
+            f"max {report['tick_lag_ms']['max_ms']}  "
+            f"(ticks {report['tick_lag_ms']['ticks']:,}; due -> snapshot sent)",
         ),
         ("per bot in", f"{_fmt(traffic['bytes_per_bot_s'])} B/s, {_fmt(traffic['msgs_per_bot_s'])} msgs/s"),
         (

@@ -1,10 +1,10 @@
 """Admin for match records; matches, seats and events are written by the game, so inlines only show them."""
 
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
-from django.urls import reverse
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from lobby import ticklag
 
@@ -56,7 +56,15 @@ class MatchEventInline(ReadOnlyInline):
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin):
     list_display = [
-        "name", "status", "creator", "players", "tick_rate", "created", "started", "ended", "final_entities",
+        "name",
+        "status",
+        "creator",
+        "players",
+        "tick_rate",
+        "created",
+        "started",
+        "ended",
+        "final_entities",
     ]
     list_filter = ["status", "created"]
     search_fields = ["name", "participations__player__nickname"]
@@ -86,8 +94,13 @@ class MatchAdmin(admin.ModelAdmin):
     @admin.display(description="tick lag")
     def tick_lag_summary(self, obj):
         s = ticklag.summary(obj.tick_lag or {})
-        return "no ticks recorded" if s is None else (
-            f"p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms, max {s['max_ms']} ms over {s['ticks']:,} ticks")
+        return (
+            "no ticks recorded"
+            if s is None
+            else (
+                f"p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms, max {s['max_ms']} ms over {s['ticks']:,} ticks"
+            )
+        )
 
 
 @admin.register(Player)

@@ -10,8 +10,18 @@ from django.urls import reverse
 from lobby.limits import DEFAULT_ARENA, DEFAULT_TICK_RATE
 
 PALETTE = [
-    "#e5533d", "#3d8be5", "#3dbf5a", "#e5b83d", "#9b5de5", "#2ec4b6",
-    "#f15bb5", "#8d6e63", "#ff8c42", "#00bbf9", "#a3c73d", "#c0392b",
+    "#e5533d",
+    "#3d8be5",
+    "#3dbf5a",
+    "#e5b83d",
+    "#9b5de5",
+    "#2ec4b6",
+    "#f15bb5",
+    "#8d6e63",
+    "#ff8c42",
+    "#00bbf9",
+    "#a3c73d",
+    "#c0392b",
 ]
 
 
@@ -148,7 +158,9 @@ class MatchEvent(models.Model):
 
     match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="events")
     tick = models.PositiveIntegerField(default=0)
-    player = models.ForeignKey(Player, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    player = models.ForeignKey(
+        Player, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices, db_index=True)
     payload = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -78,9 +78,7 @@ def _check_match_caps(creator: Player) -> None:
     mine = Match.objects.filter(creator=creator)
     live = mine.filter(status__in=LIVE).count()
     if live >= settings.LIVE_MATCHES_PER_PLAYER:
-        raise RateLimited(
-            f"at most {settings.LIVE_MATCHES_PER_PLAYER} open matches at once; end one first"
-        )
+        raise RateLimited(f"at most {settings.LIVE_MATCHES_PER_PLAYER} open matches at once; end one first")
     recent = mine.filter(created__gte=timezone.now() - limits.MATCH_WINDOW).order_by("created")
     if recent.count() >= settings.MATCHES_PER_HOUR:
         raise RateLimited(

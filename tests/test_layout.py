@@ -31,7 +31,6 @@ ENV_READERS = ("cubearena/settings.py", "cubearena/env.py")
 ENV_HELPERS = ("env_str", "env_bool", "env_int", "env_list")
 
 
-
 @dataclass(frozen=True)
 class Import:
     """One import of one module: what it names, resolved to a module where it is a project one."""
@@ -344,7 +343,9 @@ def test_every_project_import_names_a_module_that_exists(project):
 
 def test_lobby_imports_neither_game_nor_loadbots(project):
     bad = forbidden_imports(
-        project, "lobby", ("game", "loadbots"),
+        project,
+        "lobby",
+        ("game", "loadbots"),
         "lobby reaches game only through URL names, settings or the channel layer",
     )
     assert not bad, "\n".join(bad)
@@ -397,18 +398,22 @@ def fake(sources: dict[str, str], packages: tuple[str, ...] = ("app", "game", "l
 
 
 def test_it_resolves_relative_and_from_package_imports():
-    mods = fake({
-        "app": "",
-        "app.pkg": "",
-        "app.pkg.a": "from . import b\nfrom .b import thing\nfrom .. import top\nfrom ..pkg.b import x\n",
-        "app.pkg.b": "def f():\n    import app.top\n",
-        "app.top": "from app.pkg import a, missing_name\nimport os\n",
-    })
+    mods = fake(
+        {
+            "app": "",
+            "app.pkg": "",
+            "app.pkg.a": "from . import b\nfrom .b import thing\nfrom .. import top\nfrom ..pkg.b import x\n",
+            "app.pkg.b": "def f():\n    import app.top\n",
+            "app.top": "from app.pkg import a, missing_name\nimport os\n",
+        }
+    )
     assert [i.target for i in mods["app.pkg.a"].imports] == ["app.pkg.b", "app.pkg.b", "app.top", "app.pkg.b"]
     inner = mods["app.pkg.b"].imports[0]
     assert (inner.target, inner.where, inner.project) == ("app.top", "inside a function", True)
     assert [(i.target, i.project) for i in mods["app.top"].imports] == [
-        ("app.pkg.a", True), ("app.pkg", True), ("os", False),
+        ("app.pkg.a", True),
+        ("app.pkg", True),
+        ("os", False),
     ]
     assert import_graph(mods)["app.top"] == {"app.pkg.a", "app.pkg"}
 
@@ -420,12 +425,17 @@ def test_it_reports_an_import_of_a_module_that_is_gone():
 
 
 def test_it_finds_lobby_importing_game_even_inside_a_function_or_a_migration():
-    mods = fake({
-        "lobby": "",
-        "lobby.views": "def view():\n    from game.health import healthz\n",
-        "lobby.migrations.0002_x": "import loadbots.load\n",
-        "game": "", "game.health": "", "loadbots": "", "loadbots.load": "",
-    })
+    mods = fake(
+        {
+            "lobby": "",
+            "lobby.views": "def view():\n    from game.health import healthz\n",
+            "lobby.migrations.0002_x": "import loadbots.load\n",
+            "game": "",
+            "game.health": "",
+            "loadbots": "",
+            "loadbots.load": "",
+        }
+    )
     bad = forbidden_imports(mods, "lobby", ("game", "loadbots"), "why")
     assert bad == [
         "lobby/views.py:2: from game.health import healthz (inside a function) -- why",
@@ -450,13 +460,15 @@ def test_the_cycle_finder_handles_a_long_chain_without_recursion():
 
 
 def test_a_cycle_names_its_modules_and_import_lines():
-    mods = fake({
-        "game": "",
-        "game.edge": "from game.arbiter import inprocess\n",
-        "game.arbiter": "",
-        "game.arbiter.inprocess": "def start():\n    from game import edge\n",
-        "game.ok": "from game import edge\n",
-    })
+    mods = fake(
+        {
+            "game": "",
+            "game.edge": "from game.arbiter import inprocess\n",
+            "game.arbiter": "",
+            "game.arbiter.inprocess": "def start():\n    from game import edge\n",
+            "game.ok": "from game import edge\n",
+        }
+    )
     ((members, message),) = import_cycles(mods)
     assert members == {"game.edge", "game.arbiter.inprocess"}
     assert "game.arbiter.inprocess -> game.edge -> game.arbiter.inprocess" in message
@@ -465,17 +477,22 @@ def test_a_cycle_names_its_modules_and_import_lines():
 
 
 def test_it_finds_django_asyncio_and_project_imports_in_the_simulation():
-    mods = fake({
-        "game": "",
-        "game.limits": "import asyncio\n",
-        "game.sim.__init__": "from . import world\n",
-        "game.sim.world": "import math\nfrom game import limits\nfrom msgspec import Struct\n",
-        "game.sim.rules": "from django.conf import settings\nfrom game.wire import protocol\n",
-        "game.sim.clock": (
-            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from lobby import models\n"
-        ),
-        "game.wire": "", "game.wire.protocol": "", "lobby": "", "lobby.models": "",
-    })
+    mods = fake(
+        {
+            "game": "",
+            "game.limits": "import asyncio\n",
+            "game.sim.__init__": "from . import world\n",
+            "game.sim.world": "import math\nfrom game import limits\nfrom msgspec import Struct\n",
+            "game.sim.rules": "from django.conf import settings\nfrom game.wire import protocol\n",
+            "game.sim.clock": (
+                "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from lobby import models\n"
+            ),
+            "game.wire": "",
+            "game.wire.protocol": "",
+            "lobby": "",
+            "lobby.models": "",
+        }
+    )
     bad = sim_impurities(mods)
     assert sorted(b.split(" -- ")[0] for b in bad) == [
         "game/limits.py:1: import asyncio",  # reached through game.limits
@@ -486,12 +503,14 @@ def test_it_finds_django_asyncio_and_project_imports_in_the_simulation():
 
 
 def test_it_finds_environment_reads_outside_settings():
-    mods = fake({
-        "lobby": "",
-        "lobby.limits": "import os\nfrom cubearena.env import env_int\nA = env_int('X', 1)\n"
-                        "B = os.environ.get('Y')\nC = os.getenv('Z')\nD = os.environ['W']\n"
-                        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 's')\nE = dict(os.environ)\n",
-    })
+    mods = fake(
+        {
+            "lobby": "",
+            "lobby.limits": "import os\nfrom cubearena.env import env_int\nA = env_int('X', 1)\n"
+            "B = os.environ.get('Y')\nC = os.getenv('Z')\nD = os.environ['W']\n"
+            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 's')\nE = dict(os.environ)\n",
+        }
+    )
     bad = environment_reads(mods)
     assert [b.split(" -- ")[0] for b in bad] == [
         "lobby/limits.py:3: env_int('X', 1)",

@@ -39,8 +39,11 @@ def _timed(self):
         if dt > 0.005:
             cb = self._callback
             owner = getattr(cb, "__self__", None)
-            name = f"task {owner.get_coro()!r}"[:110] if isinstance(owner, asyncio.Task) else (
-                getattr(cb, "__qualname__", None) or repr(cb)[:110])
+            name = (
+                f"task {owner.get_coro()!r}"[:110]
+                if isinstance(owner, asyncio.Task)
+                else (getattr(cb, "__qualname__", None) or repr(cb)[:110])
+            )
             _slow[name] += 1
             _slow_s[name] += dt
 

@@ -27,5 +27,7 @@ class AuditorConsumer(WorkerConsumer):
         verdicts = review(msg.batch)
         if verdicts:
             for v in verdicts:
-                log.info("match %s: %s (%s) for player %s: %s", msg.match, v.kind, v.rule, v.player, v.evidence)
+                log.info(
+                    "match %s: %s (%s) for player %s: %s", msg.match, v.kind, v.rule, v.player, v.evidence
+                )
             await self.channel_layer.send(msg.reply, pack(MatchVerdicts(match=msg.match, verdicts=verdicts)))

@@ -57,7 +57,9 @@ class ArbiterConsumer(WorkerConsumer):
         elif isinstance(msg, MatchClaimed):
             await self.match_claimed(msg)
         elif isinstance(msg, ArbiterPing):
-            await self.channel_layer.send(msg.reply, pack(ArbiterPong(arbiter=self.channel_name, matches=len(RUNTIMES))))
+            await self.channel_layer.send(
+                msg.reply, pack(ArbiterPong(arbiter=self.channel_name, matches=len(RUNTIMES)))
+            )
         else:
             runtime = RUNTIMES.get(msg.match)
             if runtime is None or runtime.disposed or runtime.channel != self.channel_name:
@@ -94,7 +96,9 @@ class ArbiterConsumer(WorkerConsumer):
 
     async def _claim(self, match_id: str, lane: Lane) -> None:
         try:
-            claim = await lane.run(ownership.claim_match, match_id, self.channel_name, timeout=limits.DB_JOB_TIMEOUT_S)
+            claim = await lane.run(
+                ownership.claim_match, match_id, self.channel_name, timeout=limits.DB_JOB_TIMEOUT_S
+            )
             result = MatchClaimed(match=match_id, claim=claim)
         except Exception as exc:
             log.warning("match %s: claim failed: %r", match_id, exc)
@@ -109,10 +113,18 @@ class ArbiterConsumer(WorkerConsumer):
             return
         if claim is None:  # the database did not answer: the sockets may try again
             for join in joins:
-                await self._tell(join.reply, GameKick(code=1013, reason="the match's records are unreachable; try again"))
+                await self._tell(
+                    join.reply, GameKick(code=1013, reason="the match's records are unreachable; try again")
+                )
         elif claim.owned:
-            runtime = MatchRuntime(msg.match, self.channel_name, self.channel_layer, claim, lane,
-                                   on_gone=lambda: _forget(msg.match, runtime))
+            runtime = MatchRuntime(
+                msg.match,
+                self.channel_name,
+                self.channel_layer,
+                claim,
+                lane,
+                on_gone=lambda: _forget(msg.match, runtime),
+            )
             RUNTIMES[msg.match] = runtime
             runtime.create(claim.adopted)
             for join in joins:

@@ -50,8 +50,16 @@ class PendingRecords:
             seats.append(SeatRecord(seat.player, changed, *values))
         self.in_flight = _Sent(self.flushes, len(state.events), presence, counters, len(self.applied))
         checkpoint = None if final else state.checkpoint()
-        return FlushBatch(self.match_id, self.channel, state.world.tick, checkpoint, list(state.events), seats,
-                          tick_lag, list(self.applied))
+        return FlushBatch(
+            self.match_id,
+            self.channel,
+            state.world.tick,
+            checkpoint,
+            list(state.events),
+            seats,
+            tick_lag,
+            list(self.applied),
+        )
 
     def settle(self, state: MatchState, number: int, ok: bool) -> bool:
         """A flush came back: on success drop what it wrote. False if it was not the one out."""

@@ -49,7 +49,8 @@ from game.messages import (
     OperatorVerdict,
     pack,
 )
-from game.records import flush as records_flush, ownership
+from game.records import flush as records_flush
+from game.records import ownership
 from game.records.lane import Lane
 from game.sim import rules, verdicts
 from game.sim.commands import Event
@@ -123,8 +124,12 @@ class MatchRuntime:
         self.state.events.append(Event(self.state.world.tick, kind, None, {"arbiter": self.channel}))
         self._tasks = [
             self.loop.create_task(self._tick_timer(), name=f"tick {self.match_id}"),
-            self.loop.create_task(self._timer(limits.FLUSH_EVERY_S, MatchFlushDue), name=f"flush {self.match_id}"),
-            self.loop.create_task(self._timer(limits.AUDIT_EVERY_S, MatchAuditDue), name=f"audit {self.match_id}"),
+            self.loop.create_task(
+                self._timer(limits.FLUSH_EVERY_S, MatchFlushDue), name=f"flush {self.match_id}"
+            ),
+            self.loop.create_task(
+                self._timer(limits.AUDIT_EVERY_S, MatchAuditDue), name=f"audit {self.match_id}"
+            ),
         ]
         log.info("match %s: %s by %s at tick %d", self.match_id, kind, self.channel, self.state.world.tick)
 
@@ -149,7 +154,9 @@ class MatchRuntime:
             self.empty_since = None
             log.info("match %s: player %s joined", self.match_id, player)
         frame = encode(self._welcome(player, binary), binary)
-        welcome = GameWelcome(tick=self.state.world.tick, arbiter=self.channel, **{"data" if binary else "text": frame})
+        welcome = GameWelcome(
+            tick=self.state.world.tick, arbiter=self.channel, **{"data" if binary else "text": frame}
+        )
         await self._send(msg.reply, welcome)
         if player is not None:
             self.players_changed = True  # sent with the next tick: a burst of joins costs one list
@@ -211,8 +218,14 @@ class MatchRuntime:
             await self.dispose("ended by its creator")
             return
         code, message, _ = refusal
-        await self.note(MatchNote(match=self.match_id, player=msg.player, kind="error",
-                                  payload={"code": code, "seq": None, "message": message}))
+        await self.note(
+            MatchNote(
+                match=self.match_id,
+                player=msg.player,
+                kind="error",
+                payload={"code": code, "seq": None, "message": message},
+            )
+        )
         if msg.reply:
             await self._send(msg.reply, GameMessage(msg={"type": "error", "code": code, "message": message}))
 
@@ -249,8 +262,15 @@ class MatchRuntime:
         """Send one socket a full snap of the current tick."""
         binary = msg.enc == "msgpack"
         snap = self._full()
-        await self._send(msg.reply, GameSnap(tick=snap.tick, full=True, text=None if binary else snap.text,
-                                             data=snap.data if binary else None))
+        await self._send(
+            msg.reply,
+            GameSnap(
+                tick=snap.tick,
+                full=True,
+                text=None if binary else snap.text,
+                data=snap.data if binary else None,
+            ),
+        )
 
     async def tick(self, msg: MatchTick) -> None:
         """Apply the queue, step, send one snapshot to the match's group."""
@@ -311,17 +331,31 @@ class MatchRuntime:
                 try:
                     if state.events or self.records.presence:
                         batch = self.records.batch(state, self.tick_lag.as_json(), final=True)
-                        ours, _ = await self.lane.run(records_flush.flush, batch, timeout=limits.DB_JOB_TIMEOUT_S)
+                        ours, _ = await self.lane.run(
+                            records_flush.flush, batch, timeout=limits.DB_JOB_TIMEOUT_S
+                        )
                         self.records.settle(state, batch_number(self.records), ok=True)
                         if not ours:
                             break  # adopted elsewhere meanwhile: the record is not ours to close
-                    await self.lane.run(ownership.finish_match, self.match_id, self.channel, state.world.tick,
-                                        len(state.world.entities), reason, timeout=limits.DB_JOB_TIMEOUT_S)
+                    await self.lane.run(
+                        ownership.finish_match,
+                        self.match_id,
+                        self.channel,
+                        state.world.tick,
+                        len(state.world.entities),
+                        reason,
+                        timeout=limits.DB_JOB_TIMEOUT_S,
+                    )
                     break
                 except Exception as exc:
                     self.records.in_flight = None  # nothing of it was written
-                    log.warning("match %s: final write failed (try %d of %d): %r", self.match_id, attempt,
-                                limits.FINISH_TRIES, exc)
+                    log.warning(
+                        "match %s: final write failed (try %d of %d): %r",
+                        self.match_id,
+                        attempt,
+                        limits.FINISH_TRIES,
+                        exc,
+                    )
                     await asyncio.sleep(pause)
                     pause *= 2
             await self.bcast.group_send(self.group, pack(GameEnded(reason=reason)))
@@ -363,8 +397,12 @@ class MatchRuntime:
     async def _flush(self, number: int, batch) -> MatchFlushed:
         try:
             ours, actions = await self.lane.run(records_flush.flush, batch, timeout=limits.DB_JOB_TIMEOUT_S)
-            result = MatchFlushed(match=self.match_id, flush=number, ours=ours,
-                                  actions=[OperatorVerdict(pk, msgspec.convert(v, verdicts.Verdict)) for pk, v in actions])
+            result = MatchFlushed(
+                match=self.match_id,
+                flush=number,
+                ours=ours,
+                actions=[OperatorVerdict(pk, msgspec.convert(v, verdicts.Verdict)) for pk, v in actions],
+            )
         except Exception as exc:
             log.warning("match %s: flush failed; its records wait for the next: %r", self.match_id, exc)
             result = MatchFlushed(match=self.match_id, flush=number, error=repr(exc)[:200])
@@ -395,7 +433,9 @@ class MatchRuntime:
         if not batch["commands"] and not batch["trails"]:
             return
         try:
-            await self.layer.send(AUDITOR_CHANNEL, pack(AuditBatch(match=self.match_id, reply=self.channel, batch=batch)))
+            await self.layer.send(
+                AUDITOR_CHANNEL, pack(AuditBatch(match=self.match_id, reply=self.channel, batch=batch))
+            )
         except Exception:  # the auditor is behind: this window goes unreviewed, play goes on
             log.warning("match %s: audit batch dropped", self.match_id)
 
@@ -407,7 +447,12 @@ class MatchRuntime:
     async def _publish(self, snap: Snap) -> None:
         binary = any(b for _, b in self.sockets.values()) or any(self.spectators.values())
         text = any(not b for _, b in self.sockets.values()) or not all(self.spectators.values())
-        msg = GameSnap(tick=snap.tick, full=snap.full, text=snap.text if text else None, data=snap.data if binary else None)
+        msg = GameSnap(
+            tick=snap.tick,
+            full=snap.full,
+            text=snap.text if text else None,
+            data=snap.data if binary else None,
+        )
         await self.bcast.group_send(self.group, pack(msg))
 
     async def _reject(self, reply: str, reject) -> None:
@@ -430,7 +475,9 @@ class MatchRuntime:
                 return
             except ChannelFull:
                 await asyncio.sleep(0.05)
-        log.error("match %s: %s lost: the arbiter's channel stayed full for 10 s", self.match_id, type(msg).__name__)
+        log.error(
+            "match %s: %s lost: the arbiter's channel stayed full for 10 s", self.match_id, type(msg).__name__
+        )
 
 
 def batch_number(records: PendingRecords) -> int:

@@ -17,9 +17,6 @@ from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from game import limits
-from game.records import admission
-from game.transport.broadcast import broadcast_layer
-from game.transport.inbox import InboxConsumerMixin
 from game.arbiter.inprocess import ensure_arbiter
 from game.messages import (
     ARBITER_CHANNEL,
@@ -42,6 +39,10 @@ from game.messages import (
     pack,
     receive,
 )
+from game.records import admission
+from game.sim.rates import SlidingWindow
+from game.transport.broadcast import broadcast_layer
+from game.transport.inbox import InboxConsumerMixin
 from game.wire.protocol import (
     End,
     Ping,
@@ -51,7 +52,6 @@ from game.wire.protocol import (
     parse_frame,
     to_command,
 )
-from game.sim.rates import SlidingWindow
 from game.wire.snapshots import encode
 
 log = logging.getLogger("game.socket")
@@ -94,7 +94,9 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         await self.accept()  # refusals are accept + close with a code (PROTOCOL.md)
         code = query.get("code", [None])[0]
         try:
-            self.grant = await admission.admit_socket(self.match_id, self.scope.get("session"), self.spectator, code)
+            self.grant = await admission.admit_socket(
+                self.match_id, self.scope.get("session"), self.spectator, code
+            )
         except admission.SocketRefusal as refusal:
             await self.close(code=refusal.code, reason=refusal.reason)
             return
@@ -115,8 +117,14 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
     async def _ask_welcome(self, owner: str, retry: bool = True) -> None:
         """Join through the owning arbiter, or through `arbiter` to start or adopt the match."""
         g = self.grant
-        join = MatchJoin(match=g.match_id, player=g.player, nickname=g.nickname, color=g.color,
-                         enc="msgpack" if self.binary else "json", reply=self.channel_name)
+        join = MatchJoin(
+            match=g.match_id,
+            player=g.player,
+            nickname=g.nickname,
+            color=g.color,
+            enc="msgpack" if self.binary else "json",
+            reply=self.channel_name,
+        )
         ensure_arbiter()
         if owner:
             await self.channel_layer.send(owner, pack(join))
@@ -215,13 +223,20 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         try:
             await self.channel_layer.send(self.arbiter, pack(forward))
         except ChannelFull:
-            raise ProtocolError("busy", "the match is busy; command not queued, send it again", msg.seq, 100) from None
+            raise ProtocolError(
+                "busy", "the match is busy; command not queued, send it again", msg.seq, 100
+            ) from None
 
     async def _ping(self, msg: Ping) -> None:
         wait = self.pings.take(time.monotonic())
         if wait:
             raise ProtocolError("rate_limited", "at most 5 pings a second", retry_ms=wait)
-        await self._out(encode({"type": "pong", "t": msg.t, "st": int(time.time() * 1000), "tick": self.last_tick}, self.binary))
+        await self._out(
+            encode(
+                {"type": "pong", "t": msg.t, "st": int(time.time() * 1000), "tick": self.last_tick},
+                self.binary,
+            )
+        )
 
     async def _probe(self) -> None:
         """Ping the player every few seconds: the auditor compares lag claims with the round trip."""
@@ -237,7 +252,9 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         if sent is None:
             raise ProtocolError("bad_message", "pong for a ping the server did not send (or answered twice)")
         ms = (time.monotonic() - sent) * 1000
-        await self.channel_layer.send(self.arbiter, pack(MatchRtt(match=self.match_id, player=self.player, ms=ms)))
+        await self.channel_layer.send(
+            self.arbiter, pack(MatchRtt(match=self.match_id, player=self.player, ms=ms))
+        )
 
     async def _resync(self) -> None:
         wait = self.resyncs.take(time.monotonic())
@@ -245,14 +262,17 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
             raise ProtocolError("rate_limited", "at most 5 resyncs a second", retry_ms=wait)
         if self.welcomed:
             enc = "msgpack" if self.binary else "json"
-            await self.channel_layer.send(self.arbiter, pack(MatchResync(match=self.match_id, reply=self.channel_name, enc=enc)))
+            await self.channel_layer.send(
+                self.arbiter, pack(MatchResync(match=self.match_id, reply=self.channel_name, enc=enc))
+            )
 
     async def _end(self) -> None:
         """Ask the arbiter; who may end a match is a rule (game/sim/rules.py), answered from there."""
         if not self.welcomed:
             raise ProtocolError("bad_message", "wait for welcome before ending the match")
-        await self.channel_layer.send(self.arbiter, pack(MatchEnd(match=self.match_id, player=self.player,
-                                                                  reply=self.channel_name)))
+        await self.channel_layer.send(
+            self.arbiter, pack(MatchEnd(match=self.match_id, player=self.player, reply=self.channel_name))
+        )
 
     async def _refuse(self, err: ProtocolError) -> None:
         await self._out(encode(err.as_message(), self.binary))
@@ -262,8 +282,12 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
             return
         if self.arbiter and self.noted.take(time.monotonic()) == 0:
             kind = "reject" if err.seq is not None else "error"
-            note = MatchNote(match=self.match_id, player=self.player, kind=kind,
-                             payload={"code": err.code, "seq": err.seq, "message": err.message[:200]})
+            note = MatchNote(
+                match=self.match_id,
+                player=self.player,
+                kind=kind,
+                payload={"code": err.code, "seq": err.seq, "message": err.message[:200]},
+            )
             try:
                 await self.channel_layer.send(self.arbiter, pack(note))
             except ChannelFull:

@@ -6,34 +6,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('lobby', '0001_initial'),
+        ("lobby", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OperatorAction',
+            name="OperatorAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('move', 'move cubes to a point'), ('remove', 'remove cubes'), ('kick', 'kick a player')], max_length=8)),
-                ('entity_ids', models.JSONField(blank=True, default=list, help_text='cube ids, for move and remove')),
-                ('x', models.FloatField(blank=True, null=True)),
-                ('z', models.FloatField(blank=True, null=True)),
-                ('reason', models.CharField(blank=True, max_length=120)),
-                ('requested_by_name', models.CharField(blank=True, max_length=150)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('applied', models.DateTimeField(blank=True, null=True)),
-                ('result', models.CharField(blank=True, max_length=200)),
-                ('match', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='operator_actions', to='lobby.match')),
-                ('player', models.ForeignKey(blank=True, help_text='for kick', null=True, on_delete=django.db.models.deletion.SET_NULL, to='lobby.player')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("move", "move cubes to a point"),
+                            ("remove", "remove cubes"),
+                            ("kick", "kick a player"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "entity_ids",
+                    models.JSONField(blank=True, default=list, help_text="cube ids, for move and remove"),
+                ),
+                ("x", models.FloatField(blank=True, null=True)),
+                ("z", models.FloatField(blank=True, null=True)),
+                ("reason", models.CharField(blank=True, max_length=120)),
+                ("requested_by_name", models.CharField(blank=True, max_length=150)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("applied", models.DateTimeField(blank=True, null=True)),
+                ("result", models.CharField(blank=True, max_length=200)),
+                (
+                    "match",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="operator_actions",
+                        to="lobby.match",
+                    ),
+                ),
+                (
+                    "player",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="for kick",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="lobby.player",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created'],
+                "ordering": ["-created"],
             },
         ),
     ]

@@ -33,7 +33,9 @@ class SocketGrant:
 
 
 def _live_owner(match: Match) -> str:
-    fresh = match.last_tick_at and timezone.now() - match.last_tick_at < timedelta(seconds=limits.ARBITER_STALE_S)
+    fresh = match.last_tick_at and timezone.now() - match.last_tick_at < timedelta(
+        seconds=limits.ARBITER_STALE_S
+    )
     return match.arbiter_channel if (match.arbiter_channel and fresh) else ""
 
 
@@ -50,7 +52,9 @@ def admit_socket(match_id: str, session, spectator: bool, code: str | None) -> S
     if match.private and code != match.join_code and not (player_id and match.creator_id == player_id):
         raise SocketRefusal(4403, "this private match needs its join code")
     if spectator:
-        return SocketGrant(str(match.id), match.group_name, match.creator_id, _live_owner(match), None, "", None)
+        return SocketGrant(
+            str(match.id), match.group_name, match.creator_id, _live_owner(match), None, "", None
+        )
     if player_id is None:
         raise SocketRefusal(4401, "pick a nickname first: no player session")
     player = Player.objects.filter(pk=player_id).first()
@@ -59,7 +63,15 @@ def admit_socket(match_id: str, session, spectator: bool, code: str | None) -> S
     seat = _take_seat(match, player)
     if seat.kicked:
         raise SocketRefusal(4430, "you were removed from this match")
-    return SocketGrant(str(match.id), match.group_name, match.creator_id, _live_owner(match), player.pk, player.nickname, seat.color)
+    return SocketGrant(
+        str(match.id),
+        match.group_name,
+        match.creator_id,
+        _live_owner(match),
+        player.pk,
+        player.nickname,
+        seat.color,
+    )
 
 
 def _take_seat(match: Match, player: Player) -> Participation:
@@ -73,8 +85,8 @@ def _take_seat(match: Match, player: Player) -> Participation:
             taken = Participation.objects.filter(match=locked).count()
             if taken >= locked.max_players:
                 raise SocketRefusal(4409, f"this match is full ({locked.max_players} players)")
-            return Participation.objects.create(match=locked, player=player, color=PALETTE[taken % len(PALETTE)])
+            return Participation.objects.create(
+                match=locked, player=player, color=PALETTE[taken % len(PALETTE)]
+            )
     except IntegrityError:  # the same player raced itself from two sockets
         return Participation.objects.get(match=match, player=player)
-
-

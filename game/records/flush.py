@@ -57,13 +57,17 @@ def flush(b: FlushBatch) -> tuple[bool, list[tuple[int, dict]]]:
             return False, []  # another arbiter's records now: write nothing over them
         if b.events:
             MatchEvent.objects.bulk_create(
-                MatchEvent(match_id=b.match_id, tick=e.tick, player_id=e.player, kind=e.kind, payload=e.payload)
+                MatchEvent(
+                    match_id=b.match_id, tick=e.tick, player_id=e.player, kind=e.kind, payload=e.payload
+                )
                 for e in b.events
             )
         if b.seats:
             _write_seats(b.match_id, b.seats, now)
         for pk, result in b.applied:
-            OperatorAction.objects.filter(pk=pk, applied__isnull=True).update(applied=now, result=result[:200])
+            OperatorAction.objects.filter(pk=pk, applied__isnull=True).update(
+                applied=now, result=result[:200]
+            )
         check_deadline()
     pending = OperatorAction.objects.filter(match_id=b.match_id, applied__isnull=True)
     return True, [(a.pk, a.as_verdict()) for a in pending]
@@ -79,7 +83,9 @@ def _write_seats(match_id: str, seats: list[SeatRecord], now) -> None:
     seats, in a thread holding the GIL the event loop needs (py-spy, benchmarks/README.md).
     """
     table = connection.ops.quote_name(Participation._meta.db_table)
-    sets = ", ".join(f"{connection.ops.quote_name(Participation._meta.get_field(f).column)} = %s" for f in COUNTERS)
+    sets = ", ".join(
+        f"{connection.ops.quote_name(Participation._meta.get_field(f).column)} = %s" for f in COUNTERS
+    )
     match_col = connection.ops.quote_name(Participation._meta.get_field("match").column)
     player_col = connection.ops.quote_name(Participation._meta.get_field("player").column)
     match_key = Match._meta.pk.get_db_prep_value(uuid.UUID(str(match_id)), connection)  # hex on SQLite
@@ -90,4 +96,5 @@ def _write_seats(match_id: str, seats: list[SeatRecord], now) -> None:
         if s.presence is not None:
             joined = s.presence == "joined"
             Participation.objects.filter(match_id=match_id, player_id=s.player).update(
-                online=joined, left=None if joined else now)
+                online=joined, left=None if joined else now
+            )

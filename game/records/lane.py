@@ -77,5 +77,9 @@ class Lane:
 
 
 def _retrieve(job: asyncio.Future) -> None:
-    if not job.cancelled() and job.exception() is not None and not isinstance(job.exception(), DeadlinePassed):
+    if (
+        not job.cancelled()
+        and job.exception() is not None
+        and not isinstance(job.exception(), DeadlinePassed)
+    ):
         log.debug("a database job failed after its caller stopped waiting: %r", job.exception())

@@ -31,8 +31,13 @@ def validate_action(action: OperatorAction) -> None:
 
 def request_action(match: Match, kind: str, user=None, name: str = "", **fields) -> OperatorAction:
     """Validate and queue an action for the match's arbiter; who asked is kept with it."""
-    action = OperatorAction(match=match, kind=kind, requested_by=user,
-                            requested_by_name=name or (user.get_username() if user else ""), **fields)
+    action = OperatorAction(
+        match=match,
+        kind=kind,
+        requested_by=user,
+        requested_by_name=name or (user.get_username() if user else ""),
+        **fields,
+    )
     validate_action(action)
     action.save()
     return action

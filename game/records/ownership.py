@@ -18,7 +18,12 @@ def claim_match(match_id: str, channel: str) -> Claim:
     """Own the match if nobody live does (a conditional update settles races). A lane job."""
     now = timezone.now()
     stale = now - timedelta(seconds=limits.ARBITER_STALE_S)
-    claimable = Q(arbiter_channel="") | Q(arbiter_channel=channel) | Q(last_tick_at__lt=stale) | Q(last_tick_at__isnull=True)
+    claimable = (
+        Q(arbiter_channel="")
+        | Q(arbiter_channel=channel)
+        | Q(last_tick_at__lt=stale)
+        | Q(last_tick_at__isnull=True)
+    )
     live = Match.objects.filter(pk=match_id, status__in=[Match.Status.LOBBY, Match.Status.RUNNING])
     previous = live.filter(claimable).values_list("arbiter_channel", flat=True).first()
     won = 0
@@ -34,8 +39,14 @@ def claim_match(match_id: str, channel: str) -> Claim:
     if match.started is None:
         Match.objects.filter(pk=match_id, started__isnull=True).update(started=now)
     adopted = bool(previous) and previous != channel
-    return Claim(owned=True, tick_rate=match.tick_rate, arena=(match.arena_width, match.arena_depth),
-                 creator=match.creator_id, checkpoint=match.checkpoint, adopted=adopted)
+    return Claim(
+        owned=True,
+        tick_rate=match.tick_rate,
+        arena=(match.arena_width, match.arena_depth),
+        creator=match.creator_id,
+        checkpoint=match.checkpoint,
+        adopted=adopted,
+    )
 
 
 def finish_match(match_id: str, channel: str, tick: int, entities: int, reason: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Callable
+from collections.abc import Callable
 
 from game import limits
 
@@ -29,7 +29,7 @@ def speed_cap(batch: dict) -> list[Verdict]:
     backdated command or an authoritative placement explains the jump: put it back."""
     step = batch["speed"] / batch["tick_rate"]
     extra: dict[tuple[int, int], float] = {}
-    for player, seq, op, ids, claimed, applied, tick, *_ in batch["commands"]:
+    for _player, _seq, op, ids, _claimed, applied, tick, *_ in batch["commands"]:
         if op in ("move", "nudge") and applied < tick:
             # The fast-forward may shift the cube by up to 2 steps (each with its rounding) per
             # backdated tick, back along the old path and forward along the new one; and the
@@ -50,9 +50,22 @@ def speed_cap(batch: dict) -> list[Verdict]:
             allowed = (step + limits.AUDIT_STEP_SLACK) * (t2 - t1) + extra.get((ent, t2), 0)
             moved = math.hypot(x2 - x1, z2 - z1)
             if moved > allowed:
-                verdicts.append(_verdict("correction", "speed_cap", owners.get(ent), {
-                    "tick": t2, "from": [x1, z1], "to": [x2, z2], "moved": round(moved, 3), "allowed": round(allowed, 3)},
-                    ids=[ent], to=(x1, z1)))
+                verdicts.append(
+                    _verdict(
+                        "correction",
+                        "speed_cap",
+                        owners.get(ent),
+                        {
+                            "tick": t2,
+                            "from": [x1, z1],
+                            "to": [x2, z2],
+                            "moved": round(moved, 3),
+                            "allowed": round(allowed, 3),
+                        },
+                        ids=[ent],
+                        to=(x1, z1),
+                    )
+                )
                 break
     return verdicts
 
@@ -61,7 +74,7 @@ def lag_claims(batch: dict) -> list[Verdict]:
     """Moves claiming ticks further back than half the player's measured round trip explains."""
     tick_ms = 1000 / batch["tick_rate"]
     by_player: dict[int, list[tuple[int, int]]] = {}
-    for player, seq, op, ids, claimed, applied, tick, *_ in batch["commands"]:
+    for player, seq, op, _ids, claimed, _applied, tick, *_ in batch["commands"]:
         if op in ("move", "nudge"):
             by_player.setdefault(player, []).append((seq, tick - claimed))
     verdicts = []
@@ -73,9 +86,19 @@ def lag_claims(batch: dict) -> list[Verdict]:
         explained = rtt / 2 / tick_ms + limits.AUDIT_LAG_SLACK_TICKS
         unexplained = [(seq, back) for seq, back in claims if back > explained]
         if len(unexplained) >= limits.AUDIT_LAG_CLAIMS_TO_WARN:
-            verdicts.append(_verdict("warning", "lag_claims", player, {
-                "rtt_ms": round(rtt, 1), "explained_ticks": round(explained, 2), "claims": unexplained[:10],
-                "count": len(unexplained)}))
+            verdicts.append(
+                _verdict(
+                    "warning",
+                    "lag_claims",
+                    player,
+                    {
+                        "rtt_ms": round(rtt, 1),
+                        "explained_ticks": round(explained, 2),
+                        "claims": unexplained[:10],
+                        "count": len(unexplained),
+                    },
+                )
+            )
     return verdicts
 
 
@@ -89,7 +112,12 @@ def flood_near_limit(batch: dict) -> list[Verdict]:
         counts[int(player)] = counts.get(int(player), 0) + refused
     threshold = limits.AUDIT_FLOOD_SHARE * limits.CMD_RATE_PER_S
     return [
-        _verdict("warning", "flood_near_limit", player, {"per_second": round(n / seconds, 1), "threshold": threshold})
+        _verdict(
+            "warning",
+            "flood_near_limit",
+            player,
+            {"per_second": round(n / seconds, 1), "threshold": threshold},
+        )
         for player, n in counts.items()
         if seconds >= 0.5 and n / seconds >= threshold
     ]
@@ -99,11 +127,18 @@ def impossible_sequence(batch: dict) -> list[Verdict]:
     """A command claiming to be issued before the cube it names existed."""
     born = {int(k): v for k, v in batch.get("born", {}).items()}
     verdicts = []
-    for player, seq, op, ids, claimed, applied, tick, *_ in batch["commands"]:
+    for player, seq, _op, ids, claimed, _applied, _tick, *_ in batch["commands"]:
         early = [i for i in ids if i in born and claimed < born[i]]
         if early:
-            verdicts.append(_verdict("warning", "impossible_sequence", player, {
-                "seq": seq, "claimed_tick": claimed, "born": {str(i): born[i] for i in early}}, ids=early))
+            verdicts.append(
+                _verdict(
+                    "warning",
+                    "impossible_sequence",
+                    player,
+                    {"seq": seq, "claimed_tick": claimed, "born": {str(i): born[i] for i in early}},
+                    ids=early,
+                )
+            )
     return verdicts
 
 
@@ -118,5 +153,7 @@ def review(batch: dict) -> list[Verdict]:
     for v in [v for v in verdicts if v.kind == "warning"]:
         strikes[v.player] = strikes.get(v.player, 0) + 1
         if strikes[v.player] == limits.AUDIT_STRIKES_TO_KICK:
-            verdicts.append(_verdict("kick", "strikes", v.player, {"warnings": strikes[v.player], "last": v.rule}))
+            verdicts.append(
+                _verdict("kick", "strikes", v.player, {"warnings": strikes[v.player], "last": v.rule})
+            )
     return verdicts

@@ -99,7 +99,9 @@ class MatchState:
         self.refused[seat.player] = self.refused.get(seat.player, 0) + 1
         if ack:
             self._ack(seat, cmd.seq)
-        self.events.append(Event(self.world.tick, "reject", seat.player, {"seq": cmd.seq, "op": cmd.op, "code": code}))
+        self.events.append(
+            Event(self.world.tick, "reject", seat.player, {"seq": cmd.seq, "op": cmd.op, "code": code})
+        )
         return Reject(cmd.player, cmd.seq, code, message, retry_ms)
 
     def _ack(self, seat: Seat, seq: int) -> None:
@@ -238,7 +240,9 @@ class MatchState:
         }
         self.accepted, self.placed, self.refused = [], [], {}
         # Cubes commanded in this window are watched through the next one too, from where they are.
-        self.trails = {i: [t[-1]] for i, t in self.trails.items() if i in referenced and i in self.world.entities}
+        self.trails = {
+            i: [t[-1]] for i, t in self.trails.items() if i in referenced and i in self.world.entities
+        }
         self.audit_from = self.world.tick
         return batch
 

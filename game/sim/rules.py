@@ -7,7 +7,8 @@ None to let the command through, or a (code, message, retry_ms) triple with a st
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from .commands import Command
 from .seat import Seat
@@ -21,7 +22,8 @@ class MatchState(Protocol):
     cube_cap: int
     creator: int | None
 
-Refusal = Optional[tuple[str, str, Optional[int]]]
+
+Refusal = tuple[str, str, int | None] | None
 
 
 def seq_rises(state: MatchState, seat: Seat, cmd: Command, now: float) -> Refusal:

@@ -70,4 +70,6 @@ def kick(state: MatchState, player: int | None, rule: str) -> Outcome:
     for ent_id in gone:
         state.remove(ent_id)
     state.events.append(Event(state.world.tick, "kick", player, {"rule": rule, "removed": gone}))
-    return Outcome(f"kicked, removed {len(gone)} cubes", gone, f"{rule}: player removed", kicked=player, rule=rule)
+    return Outcome(
+        f"kicked, removed {len(gone)} cubes", gone, f"{rule}: player removed", kicked=player, rule=rule
+    )

@@ -37,7 +37,10 @@ def install() -> None:
         return
     original = WebSocketProtocol.serverSend
     original_made = WebSocketProtocol.connectionMade
-    bound, send_buffer = settings.SLOW_READER_BYTES, settings.SOCKET_SEND_BUFFER  # read once: per frame is hot
+    bound, send_buffer = (
+        settings.SLOW_READER_BYTES,
+        settings.SOCKET_SEND_BUFFER,
+    )  # read once: per frame is hot
 
     def connectionMade(self):
         handle = self.transport.getHandle() if self.transport is not None else None
@@ -51,15 +54,23 @@ def install() -> None:
             if backlog > bound:
                 if not getattr(self, "_dropped_slow", False):
                     self._dropped_slow = True
-                    log.warning("dropping slow reader %s: %d bytes wait unread (bound %d)",
-                                getattr(self, "client_addr", None), backlog, bound)
+                    log.warning(
+                        "dropping slow reader %s: %d bytes wait unread (bound %d)",
+                        getattr(self, "client_addr", None),
+                        backlog,
+                        bound,
+                    )
                     self.transport.abortConnection()
                 return
         return original(self, content, binary)
 
     def handle_reply(self, message, _original=WebSocketProtocol.handle_reply):
         # Daphne drops a close's reason; players should read why (kicked, ended, replaced).
-        if message.get("type") == "websocket.close" and message.get("reason") and self.state == self.STATE_OPEN:
+        if (
+            message.get("type") == "websocket.close"
+            and message.get("reason")
+            and self.state == self.STATE_OPEN
+        ):
             self.sendClose(code=message.get("code") or 1000, reason=str(message["reason"])[:120])
             return
         return _original(self, message)

@@ -64,7 +64,12 @@ class ArenaRedisChannelLayer(RedisChannelLayer):
             name = self.non_local_name(channel)
         index = self.consistent_hash(channel) if "!" in channel else next(self._send_index_generator)
         added = await self.connection(index).eval(
-            SEND, 1, self.prefix + name, repr(time.time()), int(self.expiry), self.get_capacity(channel),
+            SEND,
+            1,
+            self.prefix + name,
+            repr(time.time()),
+            int(self.expiry),
+            self.get_capacity(channel),
             self.serialize(message),
         )
         if not added:

@@ -30,8 +30,12 @@ class WorkerConsumer(InboxConsumerMixin, AsyncConsumer):
         try:
             await self.handle(msg)
         except Exception:
-            log.exception("match %s: %s failed in %s", getattr(msg, "match", None), type(msg).__name__,
-                          type(self).__name__)
+            log.exception(
+                "match %s: %s failed in %s",
+                getattr(msg, "match", None),
+                type(msg).__name__,
+                type(self).__name__,
+            )
             await self.handler_failed(msg)
 
     async def handle(self, msg: messages.Message) -> None:

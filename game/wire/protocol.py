@@ -7,7 +7,7 @@ is answered with `error`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta, Struct
@@ -67,7 +67,7 @@ class DeleteCmd(_Cmd, tag="delete"):
     ids: Ids
 
 
-AnyCmd = Union[SpawnCmd, MoveCmd, NudgeCmd, DeleteCmd]
+AnyCmd = SpawnCmd | MoveCmd | NudgeCmd | DeleteCmd
 
 
 class Ping(Struct, forbid_unknown_fields=True):
@@ -117,7 +117,9 @@ def decode_frame(data: str | bytes, binary: bool) -> dict:
     """Bytes or text to a JSON-like dict, refusing size, syntax and non-object frames."""
     size = len(data.encode() if isinstance(data, str) else data)
     if size > limits.MAX_FRAME_BYTES:
-        raise ProtocolError("too_large", f"frames are at most {limits.MAX_FRAME_BYTES} bytes; this one had {size}")
+        raise ProtocolError(
+            "too_large", f"frames are at most {limits.MAX_FRAME_BYTES} bytes; this one had {size}"
+        )
     try:
         obj = msgspec.msgpack.decode(data) if binary else msgspec.json.decode(data)
     except msgspec.ValidationError as exc:  # e.g. 1e400: parses, but out of range

@@ -33,7 +33,13 @@ class Snap:
 
     def __init__(self, tick: int, t_ms: int, full: bool, acks: dict[int, int], ents, cids, gone):
         self.tick, self.full = tick, full
-        self._head = {"type": "snap", "tick": tick, "t": t_ms, "full": full, "acks": {str(p): s for p, s in acks.items()}}
+        self._head = {
+            "type": "snap",
+            "tick": tick,
+            "t": t_ms,
+            "full": full,
+            "acks": {str(p): s for p, s in acks.items()},
+        }
         self._ents, self._cids, self._gone = ents, cids, gone
         self._text: str | None = None
         self._bytes: bytes | None = None

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('lobby', '0001_initial'),
+        ("lobby", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='match',
-            name='tick_lag',
+            model_name="match",
+            name="tick_lag",
             field=models.JSONField(blank=True, null=True),
         ),
     ]

@@ -40,8 +40,13 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def server():
-    with LiveServer(env={"CUBEARENA_GUESTS_PER_ADDRESS": "1000", "CUBEARENA_LIVE_MATCHES_PER_PLAYER": "100",
-                         "CUBEARENA_MATCHES_PER_HOUR": "1000"}) as live:
+    with LiveServer(
+        env={
+            "CUBEARENA_GUESTS_PER_ADDRESS": "1000",
+            "CUBEARENA_LIVE_MATCHES_PER_PLAYER": "100",
+            "CUBEARENA_MATCHES_PER_HOUR": "1000",
+        }
+    ) as live:
         yield live
 
 
@@ -67,16 +72,23 @@ class Player:
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.context.request.get(server.url + "/api/csrf")
         token = next(c["value"] for c in self.context.cookies() if c["name"] == "csrftoken")
-        resp = self.context.request.post(server.url + "/api/guest", data=json.dumps({"nickname": nickname}),
-                                         headers={"X-CSRFToken": token, "Content-Type": "application/json"})
+        resp = self.context.request.post(
+            server.url + "/api/guest",
+            data=json.dumps({"nickname": nickname}),
+            headers={"X-CSRFToken": token, "Content-Type": "application/json"},
+        )
         assert resp.ok, resp.text()
         self.player_id = resp.json()["player"]
 
     def api(self, method: str, path: str, body: dict | None = None) -> dict:
         self.context.request.get(self.server.url + "/api/csrf")
         token = next(c["value"] for c in self.context.cookies() if c["name"] == "csrftoken")
-        resp = self.context.request.fetch(self.server.url + path, method=method, data=json.dumps(body or {}),
-                                          headers={"X-CSRFToken": token, "Content-Type": "application/json"})
+        resp = self.context.request.fetch(
+            self.server.url + path,
+            method=method,
+            data=json.dumps(body or {}),
+            headers={"X-CSRFToken": token, "Content-Type": "application/json"},
+        )
         assert resp.ok, resp.text()
         return resp.json()
 
@@ -109,8 +121,11 @@ class Player:
             spot = self.screen_of_entity(ent_id)
             self.page.mouse.move(spot["x"], spot["y"])
             try:
-                self.wait(lambda s: s["hovered"] == ent_id, f"the pointer on cube {ent_id}",
-                          timeout=min(1.5, max(0.1, deadline - time.monotonic())))
+                self.wait(
+                    lambda s: s["hovered"] == ent_id,
+                    f"the pointer on cube {ent_id}",
+                    timeout=min(1.5, max(0.1, deadline - time.monotonic())),
+                )
                 return spot
             except AssertionError:
                 if time.monotonic() >= deadline:

@@ -23,7 +23,6 @@ def spawn_and_wait(person, count_before: int) -> dict:
 
 def pixel(person, x: float, y: float) -> tuple[int, int, int]:
     """The colour drawn at a viewport pixel (read from a screenshot of that spot)."""
-    from io import BytesIO
     import struct
     import zlib
 
@@ -31,9 +30,9 @@ def pixel(person, x: float, y: float) -> tuple[int, int, int]:
     # A 1x1 RGB(A) PNG: find the IDAT chunk and inflate it.
     pos, data = 8, b""
     while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        length, kind = struct.unpack(">I4s", png[pos : pos + 8])
         if kind == b"IDAT":
-            data += png[pos + 8:pos + 8 + length]
+            data += png[pos + 8 : pos + 8 + length]
         pos += 12 + length
     raw = zlib.decompress(data)
     return tuple(raw[1:4])
@@ -61,7 +60,11 @@ def test_it_shows_every_change_to_both_players_and_refuses_bobs_orders(people, a
     target = by_id(state, cube["id"])
     tx, tz = target["tx"], target["tz"]
     assert abs(tx - (cube["x"] + 6)) < 0.6 and abs(tz - (cube["z"] - 4)) < 0.6
-    bob.wait(lambda s: (by_id(s, cube["id"])["x"], by_id(s, cube["id"])["z"]) == (tx, tz), "the cube arriving", timeout=6)
+    bob.wait(
+        lambda s: (by_id(s, cube["id"])["x"], by_id(s, cube["id"])["z"]) == (tx, tz),
+        "the cube arriving",
+        timeout=6,
+    )
 
     # bob cannot command it: he can inspect it, but nothing moves on either screen
     bob.wait(lambda s: by_id(s, cube["id"])["drawnX"] is not None, "the cube drawn for bob")
@@ -75,8 +78,11 @@ def test_it_shows_every_change_to_both_players_and_refuses_bobs_orders(people, a
     bob.page.keyboard.press("Delete")
     alice.page.wait_for_timeout(800)
     for person in (alice, bob):  # bob's orders changed nothing: alice's target, alice's cube
-        ent = person.wait(lambda s: (by_id(s, cube["id"])["x"], by_id(s, cube["id"])["z"]) == (tx, tz),
-                          "the cube at rest where alice sent it", timeout=8)
+        ent = person.wait(
+            lambda s: (by_id(s, cube["id"])["x"], by_id(s, cube["id"])["z"]) == (tx, tz),
+            "the cube at rest where alice sent it",
+            timeout=8,
+        )
         ent = by_id(ent, cube["id"])
         assert (ent["tx"], ent["tz"], ent["owner"]) == (tx, tz, alice.player_id)
 
@@ -103,14 +109,22 @@ def test_it_changes_a_cubes_colour_on_hover_and_box_selects_exactly_own_cubes(pe
     bob.open(match["id"])
     mine = [spawn_and_wait(alice, i) for i in range(3)]
     theirs = spawn_and_wait(bob, 0)
-    state = alice.wait(lambda s: by_id(s, theirs["id"]) is not None and all(
-        by_id(s, c["id"])["drawnX"] is not None for c in mine), "all four cubes")
+    state = alice.wait(
+        lambda s: (
+            by_id(s, theirs["id"]) is not None and all(by_id(s, c["id"])["drawnX"] is not None for c in mine)
+        ),
+        "all four cubes",
+    )
 
     # hover: the colour under the pointer changes while the pointer is over the cube
     # the own cube standing furthest (on screen) from any other, so no neighbour shares its pixels
     spots = {e["id"]: alice.screen_of_entity(e["id"]) for e in state["entities"]}
-    target = max((c["id"] for c in mine), key=lambda i: min(
-        abs(spots[i]["x"] - p["x"]) + abs(spots[i]["y"] - p["y"]) for j, p in spots.items() if j != i))
+    target = max(
+        (c["id"] for c in mine),
+        key=lambda i: min(
+            abs(spots[i]["x"] - p["x"]) + abs(spots[i]["y"] - p["y"]) for j, p in spots.items() if j != i
+        ),
+    )
     at = spots[target]
     alice.page.mouse.move(at["x"] + 300, at["y"] + 200)
     alice.wait(lambda s: s["hovered"] is None, "nothing hovered")

@@ -22,18 +22,62 @@ BAD_FRAMES = {
     "not_an_object": ("[1, 2, 3]", "error", "bad_message"),
     "no_type": ('{"seq": 1}', "error", "bad_message"),
     "unknown_type": ('{"type": "teleport"}', "error", "unknown_type"),
-    "wrong_type_of_field": ('{"type": "cmd", "seq": 1, "tick": 0, "op": "spawn", "at": ["a", 0], "cid": "c"}', "reject", "bad_message"),
-    "missing_field": ('{"type": "cmd", "seq": 1, "tick": 0, "op": "spawn", "cid": "c"}', "reject", "bad_message"),
-    "extra_field": ('{"type": "cmd", "seq": 1, "tick": 0, "op": "spawn", "at": [0, 0], "cid": "c", "hp": 9}', "reject", "bad_message"),
+    "wrong_type_of_field": (
+        '{"type": "cmd", "seq": 1, "tick": 0, "op": "spawn", "at": ["a", 0], "cid": "c"}',
+        "reject",
+        "bad_message",
+    ),
+    "missing_field": (
+        '{"type": "cmd", "seq": 1, "tick": 0, "op": "spawn", "cid": "c"}',
+        "reject",
+        "bad_message",
+    ),
+    "extra_field": (
+        '{"type": "cmd", "seq": 1, "tick": 0, "op": "spawn", "at": [0, 0], "cid": "c", "hp": 9}',
+        "reject",
+        "bad_message",
+    ),
     "unknown_op": ('{"type": "cmd", "seq": 1, "tick": 0, "op": "nuke", "ids": [1]}', "reject", "bad_message"),
-    "huge_number": ('{"type": "cmd", "seq": 1, "tick": 0, "op": "spawn", "at": [1e300, 0], "cid": "c"}', "reject", "bad_message"),
-    "overflowing_number": ('{"type": "cmd", "seq": 1, "tick": 0, "op": "spawn", "at": [1e400, 0], "cid": "c"}', "error", "bad_message"),
-    "seq_out_of_range": ('{"type": "cmd", "seq": 4294967296, "tick": 0, "op": "delete", "ids": [1]}', "error", "bad_message"),
-    "boolean_as_number": ('{"type": "cmd", "seq": true, "tick": 0, "op": "delete", "ids": [1]}', "error", "bad_message"),
-    "too_many_ids": (json.dumps({"type": "cmd", "seq": 1, "tick": 0, "op": "delete", "ids": list(range(1, 70))}), "reject", "bad_message"),
-    "zero_nudge": ('{"type": "cmd", "seq": 1, "tick": 0, "op": "nudge", "ids": [1], "dir": [0, 0]}', "reject", "bad_message"),
-    "bad_nudge_dir": ('{"type": "cmd", "seq": 1, "tick": 0, "op": "nudge", "ids": [1], "dir": [2, 0]}', "reject", "bad_message"),
-    "long_cid": ('{"type": "cmd", "seq": 1, "tick": 0, "op": "spawn", "at": [0, 0], "cid": "' + "x" * 17 + '"}', "reject", "bad_message"),
+    "huge_number": (
+        '{"type": "cmd", "seq": 1, "tick": 0, "op": "spawn", "at": [1e300, 0], "cid": "c"}',
+        "reject",
+        "bad_message",
+    ),
+    "overflowing_number": (
+        '{"type": "cmd", "seq": 1, "tick": 0, "op": "spawn", "at": [1e400, 0], "cid": "c"}',
+        "error",
+        "bad_message",
+    ),
+    "seq_out_of_range": (
+        '{"type": "cmd", "seq": 4294967296, "tick": 0, "op": "delete", "ids": [1]}',
+        "error",
+        "bad_message",
+    ),
+    "boolean_as_number": (
+        '{"type": "cmd", "seq": true, "tick": 0, "op": "delete", "ids": [1]}',
+        "error",
+        "bad_message",
+    ),
+    "too_many_ids": (
+        json.dumps({"type": "cmd", "seq": 1, "tick": 0, "op": "delete", "ids": list(range(1, 70))}),
+        "reject",
+        "bad_message",
+    ),
+    "zero_nudge": (
+        '{"type": "cmd", "seq": 1, "tick": 0, "op": "nudge", "ids": [1], "dir": [0, 0]}',
+        "reject",
+        "bad_message",
+    ),
+    "bad_nudge_dir": (
+        '{"type": "cmd", "seq": 1, "tick": 0, "op": "nudge", "ids": [1], "dir": [2, 0]}',
+        "reject",
+        "bad_message",
+    ),
+    "long_cid": (
+        '{"type": "cmd", "seq": 1, "tick": 0, "op": "spawn", "at": [0, 0], "cid": "' + "x" * 17 + '"}',
+        "reject",
+        "bad_message",
+    ),
     "too_large": ('{"type": "ping", "t": 1, "pad": "' + "x" * 17000 + '"}', "error", "too_large"),
     "invalid_utf8_bytes": (b"\xff\xfe\x00", "error", "bad_json"),
 }
@@ -62,7 +106,10 @@ async def still_playing(a: Client, m: Client, alice) -> None:
 async def recorded(match, player, code) -> bool:
     for _ in range(30):
         codes = await database_sync_to_async(
-            lambda: [e.payload.get("code") for e in MatchEvent.objects.filter(match=match, player=player, kind__in=["error", "reject"])]
+            lambda: [
+                e.payload.get("code")
+                for e in MatchEvent.objects.filter(match=match, player=player, kind__in=["error", "reject"])
+            ]
         )()
         if code in codes:
             return True
@@ -152,7 +199,12 @@ async def test_it_answers_busy_when_the_arbiters_channel_is_full():
     match, alice, mallory, a, m = await alice_and_mallory()
     layer = get_channel_layer()
     arbiter = RUNTIMES[str(match.id)].channel
-    filler = {"type": "match.leave", "match": "00000000-0000-0000-0000-000000000000", "player": 0, "reply": "x"}
+    filler = {
+        "type": "match.leave",
+        "match": "00000000-0000-0000-0000-000000000000",
+        "player": 0,
+        "reply": "x",
+    }
 
     async def keep_full():  # the arbiter drains a message now and then; top it up each time
         while True:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from game.arbiter.consumer import RUNTIMES
 from game.arbiter.inprocess import stop_arbiter
 from game.wire.protocol import ProtocolError, decode_frame, parse_message
-from lobby.models import Match, MatchEvent, Player
+from lobby.models import Match, MatchEvent
 
 from .players import Client, make_match, make_player
 
@@ -46,11 +46,19 @@ points = st.lists(numbers, min_size=0, max_size=3) | json_values
 
 @st.composite
 def commands(draw):
-    msg = {"type": "cmd", "seq": draw(st.integers(1, 2**31 - 1) | numbers | json_values),
-           "tick": draw(st.integers(0, 10_000) | numbers), "op": draw(ops)}
-    for name, values in [("at", points), ("to", points), ("dir", st.lists(st.integers(-2, 2), max_size=3)),
-                         ("ids", st.lists(st.integers(-5, 300), max_size=70) | json_values),
-                         ("cid", st.text(max_size=20) | json_values)]:
+    msg = {
+        "type": "cmd",
+        "seq": draw(st.integers(1, 2**31 - 1) | numbers | json_values),
+        "tick": draw(st.integers(0, 10_000) | numbers),
+        "op": draw(ops),
+    }
+    for name, values in [
+        ("at", points),
+        ("to", points),
+        ("dir", st.lists(st.integers(-2, 2), max_size=3)),
+        ("ids", st.lists(st.integers(-5, 300), max_size=70) | json_values),
+        ("cid", st.text(max_size=20) | json_values),
+    ]:
         if draw(st.booleans()):
             msg[name] = draw(values)
     if draw(st.integers(0, 9)) == 0:
@@ -76,8 +84,9 @@ def well_formed_commands(draw):
     return msg
 
 
-others = st.fixed_dictionaries({"type": st.sampled_from(["ping", "pong", "resync", "end"])},
-                               optional={"t": numbers | json_values})
+others = st.fixed_dictionaries(
+    {"type": st.sampled_from(["ping", "pong", "resync", "end"])}, optional={"t": numbers | json_values}
+)
 frames = st.one_of(
     commands().map(lambda m: json.dumps(m, allow_nan=True)),
     well_formed_commands().map(json.dumps),
@@ -130,8 +139,11 @@ class Arena:
         await self.m.ws.connect(timeout=5)
         try:
             first = await asyncio.wait_for(self.m.ws.output_queue.get(), 5)
-        except asyncio.TimeoutError:
-            print("RECONNECT: no welcome; runtime seat:", RUNTIMES[str(self.match.id)].state.seats.get(self.mallory.pk))
+        except TimeoutError:
+            print(
+                "RECONNECT: no welcome; runtime seat:",
+                RUNTIMES[str(self.match.id)].state.seats.get(self.mallory.pk),
+            )
             raise
         if first["type"] == "websocket.close":  # kicked by a verdict: a new mallory comes
             assert first["code"] == 4430
@@ -174,7 +186,7 @@ class Arena:
         while time.monotonic() < deadline:
             try:  # not receive_output(timeout=...): its timeout cancels the consumer under test
                 out = await asyncio.wait_for(m.ws.output_queue.get(), max(0.01, deadline - time.monotonic()))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             if out["type"] == "websocket.close":
                 self.disconnects += 1
@@ -190,7 +202,11 @@ class Arena:
             if kind in ("pong", "ended") or (kind == "snap" and reply["full"]):
                 self.answered += 1
                 return
-            if kind == "snap" and expect_seq is not None and reply["acks"].get(str(self.mallory.pk), 0) >= expect_seq:
+            if (
+                kind == "snap"
+                and expect_seq is not None
+                and reply["acks"].get(str(self.mallory.pk), 0) >= expect_seq
+            ):
                 self.answered += 1  # accepted and processed: the ack is the answer
                 return
         self.unanswered.append(frame[:200] if not isinstance(frame, bytes) else repr(frame))
@@ -199,9 +215,11 @@ class Arena:
 
     @database_sync_to_async
     def counts(self):
-        return {"matches": Match.objects.count(),
-                "bystander_events": MatchEvent.objects.filter(match=self.bystander).count(),
-                "bystander": Match.objects.filter(pk=self.bystander.pk).values("status", "checkpoint").get()}
+        return {
+            "matches": Match.objects.count(),
+            "bystander_events": MatchEvent.objects.filter(match=self.bystander).count(),
+            "bystander": Match.objects.filter(pk=self.bystander.pk).values("status", "checkpoint").get(),
+        }
 
     async def verify(self):
         # the server still ticks at its rate
@@ -246,13 +264,22 @@ def test_it_stands_against_a_hostile_client():
     arena.thread.start()
     arena.run(arena.setup())
     try:
-        @settings(max_examples=400, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+
+        @settings(
+            max_examples=400,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(st.lists(frames, min_size=5, max_size=12))
         def attack(batch):
             arena.run(arena.attack(batch))
             if arena.sent % 200 < len(batch):
-                print(f"{arena.sent} sent, {time.monotonic() - arena.started:.1f} s, codes {arena.codes}", flush=True)
+                print(
+                    f"{arena.sent} sent, {time.monotonic() - arena.started:.1f} s, codes {arena.codes}",
+                    flush=True,
+                )
 
         while arena.sent < MIN_MESSAGES:
             attack()
@@ -261,8 +288,10 @@ def test_it_stands_against_a_hostile_client():
         arena.run(arena.teardown())
         arena.loop.call_soon_threadsafe(arena.loop.stop)
         arena.thread.join(5)
-    print(f"\nhostile messages: {arena.sent}; typed answers: {arena.answered}; "
-          f"disconnects: {arena.disconnects}; kicked mallories: {arena.kicks}")
+    print(
+        f"\nhostile messages: {arena.sent}; typed answers: {arena.answered}; "
+        f"disconnects: {arena.disconnects}; kicked mallories: {arena.kicks}"
+    )
     print("answers by code:", dict(sorted(arena.codes.items(), key=lambda kv: -kv[1])))
     assert arena.sent >= MIN_MESSAGES
     assert arena.unanswered == [], f"{len(arena.unanswered)} unanswered, e.g. {arena.unanswered[:3]}"

@@ -38,7 +38,9 @@ def test_it_marks_unjoined_and_silent_matches_abandoned(capsys):
     old = timezone.now() - timedelta(days=2)
     unjoined = Match.objects.create(name="never played")
     Match.objects.filter(pk=unjoined.pk).update(created=old)
-    silent = Match.objects.create(name="server died", status="running", last_tick_at=old, arbiter_channel="x!y")
+    silent = Match.objects.create(
+        name="server died", status="running", last_tick_at=old, arbiter_channel="x!y"
+    )
     live = Match.objects.create(name="live", status="running", last_tick_at=timezone.now())
     call_command("prunerecords")
     assert "marked 2 matches abandoned" in capsys.readouterr().out

@@ -19,14 +19,22 @@ EXAMPLES = [
     m.MatchEnd(match="a", player=3, reply="r!1"),
     m.MatchNote(match="a", player=3, kind="error", payload={"code": "bad_json"}),
     m.MatchRtt(match="a", player=3, ms=41.5),
-    m.MatchVerdicts(match="a", verdicts=[Verdict("correction", "speed_cap", 3, [4], (0.0, 1.0), {"moved": 9})]),
+    m.MatchVerdicts(
+        match="a", verdicts=[Verdict("correction", "speed_cap", 3, [4], (0.0, 1.0), {"moved": 9})]
+    ),
     m.MatchTick(match="a", due=12.25),
     m.MatchFlushDue(match="a"),
     m.MatchAuditDue(match="a"),
-    m.MatchClaimed(match="a", claim=m.Claim(owned=True, tick_rate=20, arena=(50, 60), creator=3,
-                                             checkpoint={"tick": 5}, adopted=True)),
+    m.MatchClaimed(
+        match="a",
+        claim=m.Claim(
+            owned=True, tick_rate=20, arena=(50, 60), creator=3, checkpoint={"tick": 5}, adopted=True
+        ),
+    ),
     m.MatchClaimed(match="a", error="timed out"),
-    m.MatchFlushed(match="a", flush=2, actions=[m.OperatorVerdict(9, Verdict("removal", "operator", None, [4]))]),
+    m.MatchFlushed(
+        match="a", flush=2, actions=[m.OperatorVerdict(9, Verdict("removal", "operator", None, [4]))]
+    ),
     m.MatchFinished(match="a"),
     m.AuditBatch(match="a", reply="arb!1", batch={"commands": []}),
     m.GameWelcome(tick=4, arbiter="arb!1", data=b"\x81\xa4type"),
@@ -55,13 +63,16 @@ def test_a_command_travels_as_one_compact_array():
     assert list(m.pack(EXAMPLES[4])["cmd"]) == [3, 7, 120, "move", (4, 5), (1.5, -2.0), None]
 
 
-@pytest.mark.parametrize("raw, why", [
-    ({"type": "match.warp", "match": "a"}, "match.warp"),
-    ({"type": "match.tick", "v": 2, "match": "a", "due": 1.0}, "version 2"),
-    ({"type": "match.tick", "match": "a"}, "due"),
-    ({"type": "match.cmd", "match": "a", "reply": "r", "cmd": [1, 2]}, "cmd"),
-    ({"match": "a"}, "type"),
-])
+@pytest.mark.parametrize(
+    "raw, why",
+    [
+        ({"type": "match.warp", "match": "a"}, "match.warp"),
+        ({"type": "match.tick", "v": 2, "match": "a", "due": 1.0}, "version 2"),
+        ({"type": "match.tick", "match": "a"}, "due"),
+        ({"type": "match.cmd", "match": "a", "reply": "r", "cmd": [1, 2]}, "cmd"),
+        ({"match": "a"}, "type"),
+    ],
+)
 def test_it_refuses_what_it_does_not_know(raw, why):
     with pytest.raises(m.Refused, match=why):
         m.unpack(raw, m.ToArbiter)

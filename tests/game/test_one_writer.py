@@ -13,7 +13,8 @@ from channels.layers import get_channel_layer
 from django.db import OperationalError
 
 from game.arbiter.consumer import CLAIMS, RUNTIMES
-from game.records import flush as records_flush, ownership
+from game.records import flush as records_flush
+from game.records import ownership
 from lobby import ticklag
 from lobby.models import Match, MatchEvent
 

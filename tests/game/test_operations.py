@@ -51,7 +51,12 @@ def test_it_serves_hashed_static_files_and_pages_with_debug_off():
 def test_it_passes_the_deploy_check_with_the_production_environment():
     env = {**os.environ, **PRODUCTION_ENV, "SECURE": "1"}
     env.pop("REDIS_URL", None)
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

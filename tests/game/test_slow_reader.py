@@ -21,9 +21,13 @@ def open_silent_socket(server: LiveServer, match: dict, cookie: str) -> socket.s
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", server.port))
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET {match['ws']} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
-                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                  f"Origin: {server.url}\r\nCookie: {cookie}\r\n\r\n").encode())
+    sock.sendall(
+        (
+            f"GET {match['ws']} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Origin: {server.url}\r\nCookie: {cookie}\r\n\r\n"
+        ).encode()
+    )
     head = b""
     while b"\r\n\r\n" not in head:
         head += sock.recv(1)
@@ -80,7 +84,9 @@ async def scenario(server: LiveServer) -> dict:
         for s, w in zip(sockets, welcomes):  # every cube retargeted all the time: large deltas
             ids = own[w["you"]]
             if ids:
-                await s.cmd("move", ids=ids, to=[(time.monotonic() * 7) % 80 - 40, (time.monotonic() * 13) % 80 - 40])
+                await s.cmd(
+                    "move", ids=ids, to=[(time.monotonic() * 7) % 80 - 40, (time.monotonic() * 13) % 80 - 40]
+                )
         await asyncio.sleep(0.1)
     for r in readers:
         r.cancel()
@@ -93,14 +99,16 @@ async def scenario(server: LiveServer) -> dict:
                 break
     except ConnectionResetError:
         reset = True
-    except socket.timeout:
+    except TimeoutError:
         pass
     silent.close()
     return {"offline_at": offline_at, "intervals": intervals, "reset": reset}
 
 
 def test_it_drops_a_client_that_stops_reading_without_slowing_the_others():
-    with LiveServer(env={"CUBEARENA_SLOW_READER_BYTES": str(BOUND), "CUBEARENA_SOCKET_SEND_BUFFER": str(BOUND)}) as server:
+    with LiveServer(
+        env={"CUBEARENA_SLOW_READER_BYTES": str(BOUND), "CUBEARENA_SOCKET_SEND_BUFFER": str(BOUND)}
+    ) as server:
         # A thread of its own: the browser tests' Playwright may hold this thread's loop.
         with ThreadPoolExecutor(1) as pool:
             result = pool.submit(asyncio.run, scenario(server)).result()
@@ -110,7 +118,9 @@ def test_it_drops_a_client_that_stops_reading_without_slowing_the_others():
     assert result["reset"]
     gaps = sorted(result["intervals"])
     p99 = gaps[int(0.99 * (len(gaps) - 1))]
-    assert statistics.median(gaps) < 0.05 and p99 < 0.2, f"alice's snaps: median {statistics.median(gaps)}, p99 {p99}"
+    assert statistics.median(gaps) < 0.05 and p99 < 0.2, (
+        f"alice's snaps: median {statistics.median(gaps)}, p99 {p99}"
+    )
 
 
 def test_it_tells_a_kicked_player_why_in_the_close_frame():

@@ -57,7 +57,9 @@ async def test_it_refuses_bob_commanding_alices_cube_and_moves_alices_for_both()
 async def test_it_records_a_leave_in_participation_and_events():
     match, alice, bob, a, b = await two_players()
     await b.close()
-    players = await a.next("players", where=lambda m: any(p["id"] == bob.pk and not p["online"] for p in m["players"]))
+    players = await a.next(
+        "players", where=lambda m: any(p["id"] == bob.pk and not p["online"] for p in m["players"])
+    )
     assert {p["nickname"] for p in players["players"]} == {"alice", "bob"}
 
     @database_sync_to_async

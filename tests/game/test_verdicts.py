@@ -41,7 +41,9 @@ async def both_see_correction(a: Client, b: Client, cube_id: int, at: tuple[floa
 
 async def event_recorded(match, kind: str) -> MatchEvent:
     for _ in range(40):
-        event = await database_sync_to_async(lambda: MatchEvent.objects.filter(match=match, kind=kind).last())()
+        event = await database_sync_to_async(
+            lambda: MatchEvent.objects.filter(match=match, kind=kind).last()
+        )()
         if event is not None:
             return event
         await asyncio.sleep(0.1)
@@ -51,11 +53,23 @@ async def event_recorded(match, kind: str) -> MatchEvent:
 async def test_it_corrects_a_cube_the_auditor_caught_jumping_and_both_clients_see_it():
     match, alice, bob, a, b, cube_id = await alice_and_bob()
     runtime = RUNTIMES[str(match.id)]
-    batch = {"tick_rate": 20, "speed": 5.0, "from": 0, "to": 3, "commands": [], "placed": [], "born": {},
-             "refused": {}, "rtt": {}, "strikes": {}, "owners": {str(cube_id): alice.pk},
-             "trails": {str(cube_id): [[1, -3.0, 4.0], [2, 20.0, 20.0]]}}
-    await get_channel_layer().send("auditor", {"type": "audit.batch", "match": str(match.id),
-                                               "reply": runtime.channel, "batch": batch})
+    batch = {
+        "tick_rate": 20,
+        "speed": 5.0,
+        "from": 0,
+        "to": 3,
+        "commands": [],
+        "placed": [],
+        "born": {},
+        "refused": {},
+        "rtt": {},
+        "strikes": {},
+        "owners": {str(cube_id): alice.pk},
+        "trails": {str(cube_id): [[1, -3.0, 4.0], [2, 20.0, 20.0]]},
+    }
+    await get_channel_layer().send(
+        "auditor", {"type": "audit.batch", "match": str(match.id), "reply": runtime.channel, "batch": batch}
+    )
     await both_see_correction(a, b, cube_id, (-3.0, 4.0))
     event = await event_recorded(match, "correction")
     assert event.payload["rule"] == "speed_cap" and event.payload["evidence"]["moved"] > 20
@@ -75,8 +89,10 @@ async def test_it_applies_an_operator_move_from_the_admin_and_records_who():
         http.force_login(staff)
         page = http.post("/admin/lobby/match/", {"action": "operate", "_selected_action": [str(match.pk)]})
         assert page.status_code == 302 and "game/operatoraction/add" in page["Location"]
-        form = http.post("/admin/game/operatoraction/add/", {"match": str(match.pk), "kind": "move",
-                                                             "entity_ids": "[%d]" % cube_id, "x": "12.5", "z": "-7"})
+        form = http.post(
+            "/admin/game/operatoraction/add/",
+            {"match": str(match.pk), "kind": "move", "entity_ids": f"[{cube_id}]", "x": "12.5", "z": "-7"},
+        )
         assert form.status_code == 302, form.content.decode()[:2000]
         return OperatorAction.objects.get()
 
@@ -93,7 +109,9 @@ async def test_it_applies_an_operator_move_from_the_admin_and_records_who():
 
 async def test_it_removes_a_cube_from_the_shell_command():
     match, alice, bob, a, b, cube_id = await alice_and_bob()
-    await sync_to_async(call_command)("operate", str(match.pk), "remove", "--ids", str(cube_id), "--by", "ops")
+    await sync_to_async(call_command)(
+        "operate", str(match.pk), "remove", "--ids", str(cube_id), "--by", "ops"
+    )
     for client in (a, b):
         assert (await client.next("correction"))["ids"] == [cube_id]
         await client.next("snap", where=lambda m: cube_id in m["gone"])
@@ -108,7 +126,9 @@ async def test_it_kicks_a_player_with_a_clear_reason_and_keeps_them_out():
     m = Client(match, key)
     await m.connect()
     await m.until_acked(await m.cmd("spawn", at=[9, 9], cid="m1"), mallory.pk)
-    await database_sync_to_async(request_action)(match, "kick", name="ops", player_id=mallory.pk, reason="cheating")
+    await database_sync_to_async(request_action)(
+        match, "kick", name="ops", player_id=mallory.pk, reason="cheating"
+    )
     assert await m.closed(timeout=5) == 4430
     gone = await a.next("correction")
     assert len(gone["ids"]) == 1 and gone["ids"][0] != cube_id

@@ -14,7 +14,16 @@ from .lobby_helpers import error_code, make_match, post_json
 pytestmark = pytest.mark.django_db
 
 MATCH_KEYS = {
-    "id", "name", "status", "players", "max_players", "tick_rate", "ws", "arena", "private", "creator",
+    "id",
+    "name",
+    "status",
+    "players",
+    "max_players",
+    "tick_rate",
+    "ws",
+    "arena",
+    "private",
+    "creator",
 }
 
 
@@ -73,7 +82,11 @@ def test_it_creates_a_match_and_tells_the_lobby(
     assert set(body) == MATCH_KEYS
     assert body["id"] == str(match.id)
     assert (body["name"], body["status"], body["players"], body["max_players"], body["tick_rate"]) == (
-        "duel", "lobby", 0, 2, 20,
+        "duel",
+        "lobby",
+        0,
+        2,
+        20,
     )
     assert body["creator"] == alice.pk and match.creator == alice
     assert body["ws"] == f"/ws/match/{match.id}/"
@@ -185,8 +198,10 @@ def test_it_shows_the_arbiters_tick_lag(client, alice):
     match = make_match(alice, status=Match.Status.RUNNING, seated=[alice])
     Match.objects.filter(pk=match.pk).update(tick_lag={"1": 98, "7": 2})
     body = client.get(f"/api/matches/{match.id}").json()
-    assert body["tick_lag"] == {"summary": {"p50_ms": 2, "p99_ms": 8, "max_ms": 8, "ticks": 100},
-                                "hist": {"1": 98, "7": 2}}
+    assert body["tick_lag"] == {
+        "summary": {"p50_ms": 2, "p99_ms": 8, "max_ms": 8, "ticks": 100},
+        "hist": {"1": 98, "7": 2},
+    }
 
 
 def test_it_answers_an_unknown_match_with_404(client):

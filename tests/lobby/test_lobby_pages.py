@@ -72,7 +72,11 @@ def test_it_creates_a_match_from_the_form_and_opens_it(client_as, alice):
     assert response.status_code == 302
     assert response["Location"] == f"/match/{match.id}/"
     assert (match.name, match.max_players, match.tick_rate, match.private, match.creator) == (
-        "Friday", 6, 15, False, alice,
+        "Friday",
+        6,
+        15,
+        False,
+        alice,
     )
 
 

@@ -45,7 +45,7 @@ def test_it_deletes_old_events_of_ended_matches_only(alice):
 
 
 def test_it_deletes_idle_guests_not_in_a_running_match(alice, bob, mallory):
-    carol = Player.objects.create(nickname="carol", user=User.objects.create_user("carol"))
+    Player.objects.create(nickname="carol", user=User.objects.create_user("carol"))
     recent = Player.objects.create(nickname="recent")
     running = make_match(None, status=Match.Status.RUNNING, seated=[bob])
     ended = make_match(alice, status=Match.Status.FINISHED, seated=[mallory])

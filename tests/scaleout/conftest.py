@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def pytest_collection_modifyitems(config, items):
     if not settings.REDIS_URL or "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
-        skip = pytest.mark.skip(reason="needs REDIS_URL and a PostgreSQL DATABASE_URL (manage.py test sets them)")
+        skip = pytest.mark.skip(
+            reason="needs REDIS_URL and a PostgreSQL DATABASE_URL (manage.py test sets them)"
+        )
         for item in items:
             if "scaleout" in item.nodeid.split("::")[0].split("/"):
                 item.add_marker(skip)
@@ -35,7 +37,7 @@ async def wait_for_arbiter(timeout: float = 20) -> str:
         try:
             pong = await asyncio.wait_for(layer.receive(reply), 1.0)
             return pong["arbiter"]
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
     raise AssertionError("no runworker arbiter answered")
 
@@ -44,7 +46,8 @@ async def wait_for_arbiter(timeout: float = 20) -> str:
 def runworker(transactional_db):
     """Start `manage.py runworker arbiter` (or `auditor`) on the test database; stop it afterwards."""
     db = settings.DATABASES["default"]
-    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{connection.settings_dict['NAME']}"
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    url = f"postgres://{db['USER'] or 'postgres'}@{host}/{connection.settings_dict['NAME']}"
     procs = []
 
     def start(channel: str = "arbiter"):

@@ -11,7 +11,11 @@ from game.transport.redis_layer import ArenaRedisChannelLayer
 
 
 def make_layer(**overrides) -> ArenaRedisChannelLayer:
-    config = dict(settings.CHANNEL_LAYERS["default"]["CONFIG"]) | {"prefix": f"t{secrets.token_hex(4)}"} | overrides
+    config = (
+        dict(settings.CHANNEL_LAYERS["default"]["CONFIG"])
+        | {"prefix": f"t{secrets.token_hex(4)}"}
+        | overrides
+    )
     return ArenaRedisChannelLayer(**config)
 
 

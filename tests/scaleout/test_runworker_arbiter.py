@@ -49,11 +49,23 @@ async def test_it_plays_two_players_through_a_separate_arbiter_process(runworker
     # the auditor runs in its own process: a crafted batch comes back as a correction to both
     from channels.layers import get_channel_layer
 
-    batch = {"tick_rate": 20, "speed": 5.0, "from": 0, "to": 3, "commands": [], "placed": [], "born": {},
-             "refused": {}, "rtt": {}, "strikes": {}, "owners": {str(cube_id): alice.pk},
-             "trails": {str(cube_id): [[1, 2.0, 2.0], [2, 30.0, 30.0]]}}
-    await get_channel_layer().send("auditor", {"type": "audit.batch", "match": str(match.id),
-                                               "reply": worker_channel, "batch": batch})
+    batch = {
+        "tick_rate": 20,
+        "speed": 5.0,
+        "from": 0,
+        "to": 3,
+        "commands": [],
+        "placed": [],
+        "born": {},
+        "refused": {},
+        "rtt": {},
+        "strikes": {},
+        "owners": {str(cube_id): alice.pk},
+        "trails": {str(cube_id): [[1, 2.0, 2.0], [2, 30.0, 30.0]]},
+    }
+    await get_channel_layer().send(
+        "auditor", {"type": "audit.batch", "match": str(match.id), "reply": worker_channel, "batch": batch}
+    )
     for client in (a, b):
         assert (await client.next("correction", timeout=5))["ids"] == [cube_id]
 
@@ -62,7 +74,10 @@ async def test_it_plays_two_players_through_a_separate_arbiter_process(runworker
     @database_sync_to_async
     def leave_recorded():
         seat = Participation.objects.get(match=match, player=bob)
-        return seat.left is not None and MatchEvent.objects.filter(match=match, player=bob, kind="leave").exists()
+        return (
+            seat.left is not None
+            and MatchEvent.objects.filter(match=match, player=bob, kind="leave").exists()
+        )
 
     for _ in range(40):
         if await leave_recorded():

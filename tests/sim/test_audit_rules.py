@@ -10,8 +10,20 @@ ALICE, MALLORY = 1, 2
 
 
 def batch(**over) -> dict:
-    base = {"tick_rate": 20, "speed": 5.0, "from": 100, "to": 120, "commands": [], "trails": {}, "owners": {},
-            "placed": [], "born": {}, "refused": {}, "rtt": {}, "strikes": {}}
+    base = {
+        "tick_rate": 20,
+        "speed": 5.0,
+        "from": 100,
+        "to": 120,
+        "commands": [],
+        "trails": {},
+        "owners": {},
+        "placed": [],
+        "born": {},
+        "refused": {},
+        "rtt": {},
+        "strikes": {},
+    }
     return {**base, **over}
 
 
@@ -34,7 +46,9 @@ def test_it_warns_of_claims_further_back_than_the_round_trip_explains():
     (v,) = lag_claims(batch(commands=claims, rtt={str(MALLORY): [20, 22, 21]}))
     assert (v.kind, v.rule, v.player) == ("warning", "lag_claims", MALLORY)
     assert v.evidence["count"] == 3
-    assert lag_claims(batch(commands=claims, rtt={str(MALLORY): [300, 310, 290]})) == []  # 150 ms one way: fine
+    assert (
+        lag_claims(batch(commands=claims, rtt={str(MALLORY): [300, 310, 290]})) == []
+    )  # 150 ms one way: fine
 
 
 def test_it_warns_of_a_flood_just_under_the_limit():
@@ -53,7 +67,9 @@ def test_it_warns_of_a_command_claiming_a_tick_before_its_cube_existed():
 
 def test_it_kicks_at_the_strike_limit():
     cmd = [MALLORY, 9, "move", [7], 104, 110, 110, 0]
-    verdicts = review(batch(commands=[cmd], born={"7": 108}, strikes={str(MALLORY): limits.AUDIT_STRIKES_TO_KICK - 1}))
+    verdicts = review(
+        batch(commands=[cmd], born={"7": 108}, strikes={str(MALLORY): limits.AUDIT_STRIKES_TO_KICK - 1})
+    )
     assert [v.kind for v in verdicts] == ["warning", "kick"]
 
 
@@ -85,7 +101,9 @@ def test_it_finds_nothing_when_backdated_moves_reverse_a_cube():
     for k in range(40):  # back and forth, every command claiming the furthest tick allowed
         seq += 1
         target = (20.0, 13.0) if k % 2 else (-20.0, -13.0)
-        state.submit(Command(ALICE, seq, max(0, state.world.tick - state.window), "move", (cube.id,), target), t)
+        state.submit(
+            Command(ALICE, seq, max(0, state.world.tick - state.window), "move", (cube.id,), target), t
+        )
         for _ in range(state.window + 2):
             t += 1 / 30
             state.tick(t)

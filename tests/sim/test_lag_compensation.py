@@ -66,7 +66,6 @@ def test_it_never_applies_before_the_players_previous_command():
     assert state.seats[ALICE].lag_clamped == 1
 
 
-
 def test_a_second_backdated_command_rewinds_onto_the_path_the_first_one_took():
     state, cube = moving_match(tick_rate=20)
     now = state.world.tick

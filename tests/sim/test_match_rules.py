@@ -38,7 +38,10 @@ def test_it_refuses_bob_moving_or_deleting_alices_cube_and_changes_nothing():
     state.submit(Command(BOB, 1, 1, "move", (cube.id,), (20, 20)), 0.2)
     state.submit(Command(BOB, 2, 1, "delete", (cube.id,)), 0.2)
     result = state.tick(0.2)
-    assert [(r.player, r.seq, r.code) for r in result.rejects] == [(BOB, 1, "not_owner"), (BOB, 2, "not_owner")]
+    assert [(r.player, r.seq, r.code) for r in result.rejects] == [
+        (BOB, 1, "not_owner"),
+        (BOB, 2, "not_owner"),
+    ]
     assert (cube.tx, cube.tz) == (0, 0) and cube.id in state.world.entities
     assert result.acks == {BOB: 2}  # refused commands are processed too
     assert state.seats[BOB].rejected == 2
@@ -100,7 +103,10 @@ def test_it_rate_limits_commands_beyond_the_burst():
     spawn(state, ALICE, 1)
     state.tick(0.1)
     (cube,) = state.world.entities.values()
-    answers = [state.submit(Command(ALICE, s, 1, "move", (cube.id,), (1, 1)), 0.2) for s in range(2, 2 + limits.CMD_BURST + 5)]
+    answers = [
+        state.submit(Command(ALICE, s, 1, "move", (cube.id,), (1, 1)), 0.2)
+        for s in range(2, 2 + limits.CMD_BURST + 5)
+    ]
     refused = [a for a in answers if a is not None]
     assert len(refused) == 5 and {a.code for a in refused} == {"rate_limited"}
     assert all(a.retry_ms > 0 for a in refused)
@@ -162,7 +168,14 @@ def test_it_accepts_each_op_from_its_owner_within_every_rule():
     result = state.tick(0.1)
     (cube,) = state.world.entities.values()
     assert (cube.x, cube.z) == (50, -50) and result.rejects == []
-    for seq, op, extra in [(2, "move", {"point": (1, 1)}), (3, "nudge", {"point": (1.0, 0.0)}), (4, "delete", {})]:
-        assert state.submit(Command(ALICE, seq, state.world.tick, op, (cube.id,), **extra), 0.2 + seq / 10) is None
+    for seq, op, extra in [
+        (2, "move", {"point": (1, 1)}),
+        (3, "nudge", {"point": (1.0, 0.0)}),
+        (4, "delete", {}),
+    ]:
+        assert (
+            state.submit(Command(ALICE, seq, state.world.tick, op, (cube.id,), **extra), 0.2 + seq / 10)
+            is None
+        )
         assert state.tick(0.2 + seq / 10).rejects == []
     assert state.world.entities == {} and state.seats[ALICE].ack == 4

@@ -28,13 +28,19 @@ def test_only_the_creator_may_end_the_match():
 
 def test_a_correction_puts_the_cube_back_and_is_recorded_with_its_evidence():
     state = match_with_cubes()
-    out = verdicts.apply(state, Verdict("correction", "speed_cap", MALLORY, [2, 99], (0.5, -0.5), {"moved": 30}))
+    out = verdicts.apply(
+        state, Verdict("correction", "speed_cap", MALLORY, [2, 99], (0.5, -0.5), {"moved": 30})
+    )
     ent = state.world.entities[2]
     assert (ent.x, ent.z) == (0.5, -0.5) and out.corrected == [2] and out.kicked is None
     assert "speed_cap" in out.reason and out.result == "moved [2]"
     event = state.events[-1]
     assert (event.kind, event.player, event.payload["evidence"], event.payload["to"]) == (
-        "correction", MALLORY, {"moved": 30}, [0.5, -0.5])
+        "correction",
+        MALLORY,
+        {"moved": 30},
+        [0.5, -0.5],
+    )
 
 
 def test_a_removal_removes_and_a_warning_adds_a_strike():

@@ -92,5 +92,8 @@ def test_it_has_committed_vectors_that_match_the_python_step():
 
 
 def test_it_imports_the_simulation_without_django():
-    code = "import sys, game.sim, game.sim.match; assert not any(m.startswith(('django', 'channels')) for m in sys.modules)"
+    code = (
+        "import sys, game.sim, game.sim.match\n"
+        "assert not any(m.startswith(('django', 'channels')) for m in sys.modules)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=VECTOR_FILE.parents[2])

@@ -26,7 +26,9 @@ class Command(BaseCommand):
         parser.add_argument("--player", type=int, help="the player id (kick)")
         parser.add_argument("--reason", default="")
         parser.add_argument("--by", default="", help="who asks (recorded); defaults to 'shell'")
-        parser.add_argument("--wait", type=float, default=0, help="seconds to wait for the arbiter to apply it")
+        parser.add_argument(
+            "--wait", type=float, default=0, help="seconds to wait for the arbiter to apply it"
+        )
 
     def handle(self, *args, **opts):
         try:
@@ -39,8 +41,16 @@ class Command(BaseCommand):
             raise CommandError("--ids takes whole numbers separated by commas, e.g. --ids 3,7") from None
         x, z = opts["to"] or (None, None)
         try:
-            action = request_action(match, opts["action"], name=opts["by"] or "shell", entity_ids=ids, x=x, z=z,
-                                    player_id=opts["player"], reason=opts["reason"])
+            action = request_action(
+                match,
+                opts["action"],
+                name=opts["by"] or "shell",
+                entity_ids=ids,
+                x=x,
+                z=z,
+                player_id=opts["player"],
+                reason=opts["reason"],
+            )
         except ValidationError as err:
             raise CommandError("; ".join(err.messages)) from None
         self.stdout.write(f"queued action {action.pk}: {action}")

@@ -28,7 +28,9 @@ class Command(BaseCommand):
             "--guest-days", type=int, default=30, help="keep guests seen more recently (default 30)"
         )
         parser.add_argument("--lobby-hours", type=int, default=24, help="abandon unjoined matches this old")
-        parser.add_argument("--stale-hours", type=int, default=1, help="abandon running matches silent this long")
+        parser.add_argument(
+            "--stale-hours", type=int, default=1, help="abandon running matches silent this long"
+        )
         parser.add_argument("--dry-run", action="store_true", help="count, delete nothing")
 
     def handle(self, *args, days, guest_days, lobby_hours, stale_hours, dry_run, **options):
@@ -41,8 +43,12 @@ class Command(BaseCommand):
             pk__in=running_seats
         )
         # 3. Matches that will never be played or finished.
-        unjoined = Match.objects.filter(status=Match.Status.LOBBY, created__lt=now - timedelta(hours=lobby_hours))
-        silent = Match.objects.filter(status=Match.Status.RUNNING, last_tick_at__lt=now - timedelta(hours=stale_hours))
+        unjoined = Match.objects.filter(
+            status=Match.Status.LOBBY, created__lt=now - timedelta(hours=lobby_hours)
+        )
+        silent = Match.objects.filter(
+            status=Match.Status.RUNNING, last_tick_at__lt=now - timedelta(hours=stale_hours)
+        )
         with transaction.atomic():
             if dry_run:
                 n_events, n_guests = events.count(), guests.count()
