@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Literal
+from typing import Literal, get_args
 
 import msgspec
 from msgspec import Struct
@@ -36,7 +36,11 @@ ARBITER_CHANNEL = "arbiter"  # start requests any worker may take
 AUDITOR_CHANNEL = "auditor"  # batches for the slow rules, any auditor
 
 
-class Message(Struct, tag_field="type", kw_only=True):
+class Message(Struct, tag_field="type", kw_only=True, gc=False):
+    """gc=False: thousands are made a second and none can be part of a reference cycle (they
+    hold plain data), so the collector need not track them; tracked, they made its full
+    collections, pauses of the shared loop, more frequent."""
+
     v: int = VERSION
 
 
@@ -258,12 +262,34 @@ class Refused(Exception):
 _seen: dict[str, float] = {}
 
 
+_BY_TAG: dict[str, type[Message]] = {}
+_ACCEPTED: dict[int, frozenset] = {}  # the unions are module constants: their ids are stable
+
+
+def _tags(cls: type[Message]) -> None:
+    for sub in cls.__subclasses__():
+        _BY_TAG[sub.__struct_config__.tag] = sub
+        _tags(sub)
+
+
 def unpack(raw: dict, accepts) -> Message:
-    """The typed message in `raw`, or Refused with what is wrong with it."""
+    """The typed message in `raw`, or Refused with what is wrong with it.
+
+    The tag picks the Struct and msgspec checks the rest: converting to one Struct costs
+    ~0.3 us, to a union of them ~6 us (measured), and this runs for every message."""
+    if not _BY_TAG:
+        _tags(Message)
+    allowed = _ACCEPTED.get(id(accepts))  # by id: hashing a union each time costs more
+    if allowed is None:
+        allowed = _ACCEPTED[id(accepts)] = frozenset(get_args(accepts) or (accepts,))
+    kind = raw.get("type")
+    cls = _BY_TAG.get(kind) if isinstance(kind, str) else None
+    if cls is None or cls not in allowed:
+        raise Refused(f"{kind!r}: not a message type this consumer takes")
     try:
-        msg = msgspec.convert(raw, accepts)
+        msg = msgspec.convert(raw, cls)
     except msgspec.ValidationError as exc:
-        raise Refused(f"{raw.get('type')!r}: {exc}") from None
+        raise Refused(f"{kind!r}: {exc}") from None
     if msg.v != VERSION:
         raise Refused(f"{raw.get('type')!r}: version {msg.v} (this process speaks {VERSION})")
     return msg
@@ -277,7 +303,9 @@ def receive(raw, accepts, who: str) -> Message | None:
         return unpack(raw, accepts)
     except Refused as exc:
         now = time.monotonic()
-        key = f"{who}:{raw.get('type') if isinstance(raw, dict) else '?'}"
+        key = f"{who}:{raw.get('type') if isinstance(raw, dict) else '?'}"[:100]
+        if len(_seen) > 1000:  # made-up types must not grow this without bound
+            _seen.clear()
         if now - _seen.get(key, -1e9) >= 1.0:
             _seen[key] = now
             log.warning("%s dropped a layer message: %s", who, exc)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from msgspec import Struct
 
 
-class Command(Struct, frozen=True, array_like=True):
+class Command(Struct, frozen=True, array_like=True, gc=False):
     """One command, as the socket parsed it and the rules engine applies it. A msgspec
     Struct, so it crosses the channel layer as itself (a compact array), not as a dict."""
 
