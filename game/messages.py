@@ -15,6 +15,8 @@ Who sends what:
   MatchFlushed, MatchFinished
 - the arbiter -> `auditor`: AuditBatch; the auditor -> the owner: MatchVerdicts
 - the arbiter -> one socket or the match's group: Game*
+The lobby's one message, `lobby.changed` (no fields, to the lobby pages' group), is the
+lobby's own (lobby/notify.py): lobby imports nothing of game.
 """
 
 from __future__ import annotations
