@@ -205,3 +205,27 @@ async def test_only_the_creator_may_end_the_match_and_the_arbiter_says_so():
 async def _finished(match):
     rec = await record(match)
     return rec if rec.status == "finished" else None
+
+
+async def test_a_failed_final_write_is_tried_again_and_nothing_is_lost(monkeypatch):
+    alice, key = await make_player("alice")
+    match = await make_match(alice)
+    real_finish = ownership.finish_match
+    failed = []
+
+    def flaky_finish(*args):
+        if not failed:
+            failed.append(args)
+            raise OperationalError("the database went away")
+        return real_finish(*args)
+
+    monkeypatch.setattr(ownership, "finish_match", flaky_finish)
+    a = Client(match, key)
+    await a.connect()
+    await a.until_acked(await a.cmd("spawn", at=[1, 1], cid="a1"), alice.pk)
+    await a.send({"type": "end"})
+    assert (await a.next("ended", timeout=8))["reason"] == "ended by its creator"  # after the retry
+    rec = await wait_for(lambda: _finished(match), what="the finished record")
+    assert failed and rec.final_entities == 1
+    assert [len(await events(match, kind)) for kind in ("join", "spawn", "end")] == [1, 1, 1]
+    await a.close()
