@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 
 import pytest
@@ -48,18 +49,22 @@ def events(match, kind: str) -> list[MatchEvent]:
 
 
 async def test_a_slow_claim_holds_up_only_its_own_match(monkeypatch):
-    """A claim delayed 2 s on one match does not raise another match's tick lag, delay its
-    joins or its flush, on the same worker."""
+    """A claim held up (2 s at least, until the checks are done) on one match does not raise
+    another match's tick lag, delay its joins or its flush, on the same worker."""
     alice, akey = await make_player("alice")
     bob, bkey = await make_player("bob")
     fast = await make_match(alice)
     slow = await make_match(bob)
     real_claim = ownership.claim_match
-    released = []
+    gate, released = threading.Event(), []
 
     def slow_claim(match_id, channel):
         if match_id == str(slow.id):
-            time.sleep(2.0)  # the database is slow for this one match (outside any transaction)
+            # The database is slow for this one match (outside any transaction): at least
+            # 2 s, and until the checks below are done, so they all run while it waits.
+            started = time.monotonic()
+            gate.wait(10)
+            time.sleep(max(0.0, 2.0 - (time.monotonic() - started)))
             released.append(time.monotonic())
         return real_claim(match_id, channel)
 
@@ -74,18 +79,19 @@ async def test_a_slow_claim_holds_up_only_its_own_match(monkeypatch):
     # match at once, and her match's heartbeat is written by its flush.
     carol, ckey = await make_player("carol")
     c = Client(fast, ckey)
-    await asyncio.wait_for(c.connect(), 1.0)
+    await asyncio.wait_for(c.connect(), 2.0)
     joined = time.monotonic()
     before = (await record(fast)).last_tick_at
     lag_before = (await record(fast)).tick_lag
     for i in range(5):
-        await a.until_acked(await a.cmd("spawn", at=[i, 1], cid=f"a{i}"), alice.pk, timeout=1.0)
-    flushed = await wait_for(lambda: _newer(fast, before), timeout=1.9, what="a flush of the fast match")
-    assert not released, "the fast match had to wait for the slow claim"
-    assert joined - asked < 1.0 and flushed
+        await a.until_acked(await a.cmd("spawn", at=[i, 1], cid=f"a{i}"), alice.pk, timeout=2.0)
+    flushed = await wait_for(lambda: _newer(fast, before), timeout=3.0, what="a flush of the fast match")
+    assert not released, "the slow claim returned early: the checks above proved nothing"
+    assert joined - asked < 2.0 and flushed
     lag_during = ticklag.summary(ticklag.since((await record(fast)).tick_lag, lag_before))
     assert lag_during is not None and lag_during["p99_ms"] < 100, lag_during
     # and the slow match does start once its claim returns, with its join served
+    gate.set()
     await asyncio.wait_for(slow_join, 5)
     assert b.welcome["you"] == bob.pk and released
     for client in (a, b, c):
