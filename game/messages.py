@@ -12,7 +12,7 @@ Who sends what:
   MatchNote, MatchRtt
 - the arbiter -> itself (timers and finished database work, so that every change to a match
   happens on its dispatch loop): MatchTick, MatchFlushDue, MatchAuditDue, MatchClaimed,
-  MatchFlushed, MatchFinished
+  MatchFlushed (the final write is the closing task's own, after the match is disposed)
 - the arbiter -> `auditor`: AuditBatch; the auditor -> the owner: MatchVerdicts
 - the arbiter -> one socket or the match's group: Game*
 The lobby's one message, `lobby.changed` (no fields, to the lobby pages' group), is the
@@ -169,11 +169,6 @@ class MatchFlushed(Message, tag="match.flushed", kw_only=True):
     error: str = ""
 
 
-class MatchFinished(Message, tag="match.finished", kw_only=True):
-    match: str
-    error: str = ""
-
-
 # -- to the auditor ----------------------------------------------------------------------
 class AuditBatch(Message, tag="audit.batch", kw_only=True):
     match: str
@@ -245,7 +240,6 @@ ToArbiter = (
     | MatchAuditDue
     | MatchClaimed
     | MatchFlushed
-    | MatchFinished
 )
 ToAuditor = AuditBatch
 ToSocket = GameWelcome | GameSnap | GameMessage | GameReplaced | GameEnded | GameKick | GameUnowned

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from game.records.lane import DeadlinePassed, Lane, check_deadline
+from tests.own_loop import in_own_loop
 
 
 def job(log: list, name: str, seconds: float = 0.0, gate: threading.Event | None = None):
@@ -23,6 +24,7 @@ def job(log: list, name: str, seconds: float = 0.0, gate: threading.Event | None
     return run
 
 
+@in_own_loop
 async def test_one_lane_runs_its_jobs_in_order_one_at_a_time():
     log: list = []
     lane = Lane()
@@ -31,6 +33,7 @@ async def test_one_lane_runs_its_jobs_in_order_one_at_a_time():
     assert [(e[0], e[1]) for e in log] == [(k, f"j{i}") for i in range(4) for k in ("start", "end")]
 
 
+@in_own_loop
 async def test_a_slow_job_holds_up_its_own_lane_only():
     log: list = []
     gate = threading.Event()
@@ -44,6 +47,7 @@ async def test_a_slow_job_holds_up_its_own_lane_only():
     assert await stuck == "stuck" and await queued == "after stuck"
 
 
+@in_own_loop
 async def test_a_job_past_its_deadline_rolls_back_and_the_next_waits_for_it():
     log: list = []
     lane = Lane()

@@ -35,7 +35,6 @@ EXAMPLES = [
     m.MatchFlushed(
         match="a", flush=2, actions=[m.OperatorVerdict(9, Verdict("removal", "operator", None, [4]))]
     ),
-    m.MatchFinished(match="a"),
     m.AuditBatch(match="a", reply="arb!1", batch={"commands": []}),
     m.GameWelcome(tick=4, arbiter="arb!1", data=b"\x81\xa4type"),
     m.GameSnap(tick=5, full=False, text='{"type":"snap"}', data=b"\x80"),
