@@ -21,11 +21,13 @@ lobby's own (lobby/notify.py): lobby imports nothing of game.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Literal, get_args
 
 import msgspec
+from channels.exceptions import ChannelFull
 from msgspec import Struct
 
 from game.sim.commands import Command
@@ -264,6 +266,29 @@ def pack(msg: Message) -> dict:
 
 
 _PLAIN = {AuditBatch: "batch", GameMessage: "msg", MatchNote: "payload"}  # each one's plain-dict field
+
+
+async def send(layer, channel: str, msg: Message, match: str = "") -> bool:
+    """Send; a full or failing layer is logged, not raised: the receiver falls behind, the
+    sender (a match, a worker) goes on. False if it was not sent."""
+    try:
+        await layer.send(channel, pack(msg))
+        return True
+    except Exception:
+        log.warning("match %s: could not send %s to %s", match, type(msg).__name__, channel)
+        return False
+
+
+async def post(layer, channel: str, msg: Message, match: str = "") -> None:
+    """Send a result a worker's own dispatch loop must not miss: a full inbox is waited out
+    (up to 10 s), not dropped."""
+    for _ in range(200):
+        try:
+            await layer.send(channel, pack(msg))
+            return
+        except ChannelFull:
+            await asyncio.sleep(0.05)
+    log.error("match %s: %s lost: channel %s stayed full for 10 s", match, type(msg).__name__, channel)
 
 
 class Refused(Exception):

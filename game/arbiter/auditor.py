@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from game.messages import AUDITOR_CHANNEL, AuditBatch, MatchVerdicts, pack
+from game.messages import AUDITOR_CHANNEL, AuditBatch, MatchVerdicts, send
 from game.sim.audit import review
 from game.transport.workers import WorkerConsumer
 
@@ -30,4 +30,5 @@ class AuditorConsumer(WorkerConsumer):
                 log.info(
                     "match %s: %s (%s) for player %s: %s", msg.match, v.kind, v.rule, v.player, v.evidence
                 )
-            await self.channel_layer.send(msg.reply, pack(MatchVerdicts(match=msg.match, verdicts=verdicts)))
+            answer = MatchVerdicts(match=msg.match, verdicts=verdicts)
+            await send(self.channel_layer, msg.reply, answer, msg.match)

@@ -30,7 +30,8 @@ from game.messages import (
     MatchStart,
     Message,
     ToArbiter,
-    pack,
+    post,
+    send,
 )
 from game.records import ownership
 from game.records.lane import Lane
@@ -57,9 +58,7 @@ class ArbiterConsumer(WorkerConsumer):
         elif isinstance(msg, MatchClaimed):
             await self.match_claimed(msg)
         elif isinstance(msg, ArbiterPing):
-            await self.channel_layer.send(
-                msg.reply, pack(ArbiterPong(arbiter=self.channel_name, matches=len(RUNTIMES)))
-            )
+            await self._tell(msg.reply, ArbiterPong(arbiter=self.channel_name, matches=len(RUNTIMES)))
         else:
             runtime = RUNTIMES.get(msg.match)
             if runtime is None or runtime.disposed or runtime.channel != self.channel_name:
@@ -103,7 +102,7 @@ class ArbiterConsumer(WorkerConsumer):
         except Exception as exc:
             log.warning("match %s: claim failed: %r", match_id, exc)
             result = MatchClaimed(match=match_id, error=repr(exc)[:200])
-        await self.channel_layer.send(self.channel_name, pack(result))
+        await post(self.channel_layer, self.channel_name, result, match_id)
 
     async def match_claimed(self, msg: MatchClaimed) -> None:
         """The claim came back: start the match and let its joins in, or send them on."""
@@ -137,10 +136,7 @@ class ArbiterConsumer(WorkerConsumer):
                 await self._tell(join.reply, GameEnded(reason="this match is over"))
 
     async def _tell(self, channel: str, msg: Message) -> None:
-        try:
-            await self.channel_layer.send(channel, pack(msg))
-        except Exception:
-            log.warning("arbiter: could not send %s to %s", type(msg).__name__, channel)
+        await send(self.channel_layer, channel, msg)
 
 
 def _forget(match_id: str, runtime: MatchRuntime) -> None:

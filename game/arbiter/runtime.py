@@ -18,7 +18,6 @@ import time
 import uuid
 
 import msgspec
-from channels.exceptions import ChannelFull
 
 from game import limits
 from game.arbiter import clock
@@ -48,6 +47,8 @@ from game.messages import (
     Message,
     OperatorVerdict,
     pack,
+    post,
+    send,
 )
 from game.records import flush as records_flush
 from game.records import ownership
@@ -334,7 +335,7 @@ class MatchRuntime:
                         ours, _ = await self.lane.run(
                             records_flush.flush, batch, timeout=limits.DB_JOB_TIMEOUT_S
                         )
-                        self.records.settle(state, batch_number(self.records), ok=True)
+                        self.records.settle(state, self.records.flushes, ok=True)
                         if not ours:
                             break  # adopted elsewhere meanwhile: the record is not ours to close
                     await self.lane.run(
@@ -348,7 +349,7 @@ class MatchRuntime:
                     )
                     break
                 except Exception as exc:
-                    self.records.in_flight = None  # nothing of it was written
+                    self.records.settle(state, self.records.flushes, ok=False)  # nothing of it was written
                     log.warning(
                         "match %s: final write failed (try %d of %d): %r",
                         self.match_id,
@@ -368,21 +369,15 @@ class MatchRuntime:
     async def _tick_timer(self) -> None:
         """Send `match.tick` to our own channel at the match's rate, drift-corrected."""
 
-        async def send_tick(due: float) -> None:
-            try:
-                await self.layer.send(self.channel, pack(MatchTick(match=self.match_id, due=due)))
-            except Exception:  # a full or failing layer must not kill the clock
-                log.exception("match %s: tick message not sent", self.match_id)
+        async def send_tick(due: float) -> None:  # a full or failing layer must not kill the clock
+            await self._send(self.channel, MatchTick(match=self.match_id, due=due))
 
         await clock.every(self.tick_rate, send_tick)
 
     async def _timer(self, every_s: float, kind) -> None:
         while True:
             await asyncio.sleep(every_s)
-            try:
-                await self.layer.send(self.channel, pack(kind(match=self.match_id)))
-            except Exception:  # a full layer: the next one comes in a second
-                log.warning("match %s: %s not sent", self.match_id, kind.__name__)
+            await self._send(self.channel, kind(match=self.match_id))  # if full: the next one comes
 
     # -- records --------------------------------------------------------------------
     _flush_task: asyncio.Task | None = None
@@ -392,7 +387,7 @@ class MatchRuntime:
         if self._flush_task is not None:
             return  # the last one is still out: the next one carries both seconds
         batch = self.records.batch(self.state, self.tick_lag.as_json())
-        self._flush_task = self.loop.create_task(self._flush(batch_number(self.records), batch))
+        self._flush_task = self.loop.create_task(self._flush(self.records.flushes, batch))
 
     async def _flush(self, number: int, batch) -> MatchFlushed:
         try:
@@ -407,7 +402,7 @@ class MatchRuntime:
             log.warning("match %s: flush failed; its records wait for the next: %r", self.match_id, exc)
             result = MatchFlushed(match=self.match_id, flush=number, error=repr(exc)[:200])
         if not self.disposed:  # disposed: the closing task reads the result instead
-            await self._post(result)
+            await post(self.layer, self.channel, result, self.match_id)
         return result
 
     async def flushed(self, msg: MatchFlushed) -> None:
@@ -432,12 +427,8 @@ class MatchRuntime:
         batch = self.state.audit_batch()
         if not batch["commands"] and not batch["trails"]:
             return
-        try:
-            await self.layer.send(
-                AUDITOR_CHANNEL, pack(AuditBatch(match=self.match_id, reply=self.channel, batch=batch))
-            )
-        except Exception:  # the auditor is behind: this window goes unreviewed, play goes on
-            log.warning("match %s: audit batch dropped", self.match_id)
+        # If the auditor is behind, this window goes unreviewed and play goes on.
+        await self._send(AUDITOR_CHANNEL, AuditBatch(match=self.match_id, reply=self.channel, batch=batch))
 
     # -- sending ------------------------------------------------------------------
     def _full(self, cids: dict[int, str] | None = None) -> Snap:
@@ -462,23 +453,4 @@ class MatchRuntime:
         await self._send(reply, GameMessage(msg=msg))
 
     async def _send(self, channel: str, msg: Message) -> None:
-        try:
-            await self.layer.send(channel, pack(msg))
-        except Exception:  # ChannelFull: that socket falls behind, the match goes on
-            log.warning("match %s: could not send %s to %s", self.match_id, type(msg).__name__, channel)
-
-    async def _post(self, msg: Message) -> None:
-        """A result for this match's own dispatch loop; a full inbox is waited out, not dropped."""
-        for _ in range(200):
-            try:
-                await self.layer.send(self.channel, pack(msg))
-                return
-            except ChannelFull:
-                await asyncio.sleep(0.05)
-        log.error(
-            "match %s: %s lost: the arbiter's channel stayed full for 10 s", self.match_id, type(msg).__name__
-        )
-
-
-def batch_number(records: PendingRecords) -> int:
-    return records.in_flight.number if records.in_flight is not None else records.flushes
+        await send(self.layer, channel, msg, self.match_id)
