@@ -108,3 +108,23 @@ class Client:
 
     async def close(self) -> None:
         await self.ws.disconnect()
+
+
+def jump_batch(match_id, reply: str, cube_id: int, owner: int, start, end) -> dict:
+    """An audit batch (as the layer carries it) in which a cube jumped from `start` to `end`
+    in one tick: the auditor answers with a speed_cap correction back to `start`."""
+    batch = {
+        "tick_rate": 20,
+        "speed": 5.0,
+        "from": 0,
+        "to": 3,
+        "commands": [],
+        "placed": [],
+        "born": {},
+        "refused": {},
+        "rtt": {},
+        "strikes": {},
+        "owners": {str(cube_id): owner},
+        "trails": {str(cube_id): [[1, *start], [2, *end]]},
+    }
+    return {"type": "audit.batch", "match": str(match_id), "reply": reply, "batch": batch}

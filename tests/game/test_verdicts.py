@@ -14,7 +14,7 @@ from game.models import OperatorAction
 from game.records.operations import request_action
 from lobby.models import MatchEvent, Participation
 
-from .players import Client, make_match, make_player
+from .players import Client, jump_batch, make_match, make_player
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("arbiter")]
 
@@ -53,23 +53,8 @@ async def event_recorded(match, kind: str) -> MatchEvent:
 async def test_it_corrects_a_cube_the_auditor_caught_jumping_and_both_clients_see_it():
     match, alice, bob, a, b, cube_id = await alice_and_bob()
     runtime = RUNTIMES[str(match.id)]
-    batch = {
-        "tick_rate": 20,
-        "speed": 5.0,
-        "from": 0,
-        "to": 3,
-        "commands": [],
-        "placed": [],
-        "born": {},
-        "refused": {},
-        "rtt": {},
-        "strikes": {},
-        "owners": {str(cube_id): alice.pk},
-        "trails": {str(cube_id): [[1, -3.0, 4.0], [2, 20.0, 20.0]]},
-    }
-    await get_channel_layer().send(
-        "auditor", {"type": "audit.batch", "match": str(match.id), "reply": runtime.channel, "batch": batch}
-    )
+    jump = jump_batch(match.id, runtime.channel, cube_id, alice.pk, (-3.0, 4.0), (20.0, 20.0))
+    await get_channel_layer().send("auditor", jump)
     await both_see_correction(a, b, cube_id, (-3.0, 4.0))
     event = await event_recorded(match, "correction")
     assert event.payload["rule"] == "speed_cap" and event.payload["evidence"]["moved"] > 20

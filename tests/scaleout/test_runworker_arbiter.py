@@ -6,7 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from lobby.models import Match, MatchEvent, Participation
-from tests.game.players import Client, make_match, make_player
+from tests.game.players import Client, jump_batch, make_match, make_player
 
 from .conftest import wait_for_arbiter
 
@@ -49,23 +49,8 @@ async def test_it_plays_two_players_through_a_separate_arbiter_process(runworker
     # the auditor runs in its own process: a crafted batch comes back as a correction to both
     from channels.layers import get_channel_layer
 
-    batch = {
-        "tick_rate": 20,
-        "speed": 5.0,
-        "from": 0,
-        "to": 3,
-        "commands": [],
-        "placed": [],
-        "born": {},
-        "refused": {},
-        "rtt": {},
-        "strikes": {},
-        "owners": {str(cube_id): alice.pk},
-        "trails": {str(cube_id): [[1, 2.0, 2.0], [2, 30.0, 30.0]]},
-    }
-    await get_channel_layer().send(
-        "auditor", {"type": "audit.batch", "match": str(match.id), "reply": worker_channel, "batch": batch}
-    )
+    jump = jump_batch(match.id, worker_channel, cube_id, alice.pk, (2.0, 2.0), (30.0, 30.0))
+    await get_channel_layer().send("auditor", jump)
     for client in (a, b):
         assert (await client.next("correction", timeout=5))["ids"] == [cube_id]
 
