@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -128,3 +129,17 @@ def jump_batch(match_id, reply: str, cube_id: int, owner: int, start, end) -> di
         "trails": {str(cube_id): [[1, *start], [2, *end]]},
     }
     return {"type": "audit.batch", "match": str(match_id), "reply": reply, "batch": batch}
+
+
+async def wait_for(check, timeout: float = 5.0, every: float = 0.05, what: str = "condition"):
+    """Poll `check` (sync or async) until it returns something truthy; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout} s")
+        await asyncio.sleep(every)

@@ -19,23 +19,9 @@ from game.records import ownership
 from lobby import ticklag
 from lobby.models import Match, MatchEvent
 
-from .players import Client, make_match, make_player
+from .players import Client, make_match, make_player, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("arbiter")]
-
-
-async def wait_for(check, timeout: float = 5.0, every: float = 0.05, what: str = "condition"):
-    """Poll `check` (sync or async) until it returns something truthy; fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout} s")
-        await asyncio.sleep(every)
 
 
 @database_sync_to_async

@@ -14,7 +14,7 @@ from game.models import OperatorAction
 from game.records.operations import request_action
 from lobby.models import MatchEvent, Participation
 
-from .players import Client, jump_batch, make_match, make_player
+from .players import Client, jump_batch, make_match, make_player, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("arbiter")]
 
@@ -40,14 +40,8 @@ async def both_see_correction(a: Client, b: Client, cube_id: int, at: tuple[floa
 
 
 async def event_recorded(match, kind: str) -> MatchEvent:
-    for _ in range(40):
-        event = await database_sync_to_async(
-            lambda: MatchEvent.objects.filter(match=match, kind=kind).last()
-        )()
-        if event is not None:
-            return event
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no {kind} event recorded")
+    last = database_sync_to_async(lambda: MatchEvent.objects.filter(match=match, kind=kind).last())
+    return await wait_for(last, timeout=4, every=0.1, what=f"{kind} event recorded")
 
 
 async def test_it_corrects_a_cube_the_auditor_caught_jumping_and_both_clients_see_it():
