@@ -1,6 +1,5 @@
 """The scale-out set-up for real: channels-redis, PostgreSQL, and arbiters in `runworker` processes."""
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -10,7 +9,12 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from .cluster import cluster_db, make_cluster, redis_server, wait_for_arbiter
+
 ROOT = Path(__file__).resolve().parents[2]
+
+# Fixtures of the real-process harness (tests/scaleout/cluster.py), and its ping for older tests.
+__all__ = ["cluster_db", "make_cluster", "redis_server", "wait_for_arbiter"]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -23,23 +27,12 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
-async def wait_for_arbiter(timeout: float = 20) -> str:
-    """Ping the `arbiter` named channel until a worker answers; its channel name."""
-    from channels_redis.core import RedisChannelLayer
-
-    # A layer of its own: a receive cancelled by the timeout can leave channels-redis'
-    # connection unusable, and the test's own sockets must not inherit that.
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        layer = RedisChannelLayer(**settings.CHANNEL_LAYERS["default"]["CONFIG"])
-        reply = await layer.new_channel()
-        await layer.send("arbiter", {"type": "arbiter.ping", "reply": reply})
-        try:
-            pong = await asyncio.wait_for(layer.receive(reply), 1.0)
-            return pong["arbiter"]
-        except TimeoutError:
-            continue
-    raise AssertionError("no runworker arbiter answered")
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so fixtures can tell a failed test (make_cluster)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
 
 
 @pytest.fixture
