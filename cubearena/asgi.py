@@ -16,12 +16,14 @@ from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  #
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
+from cubearena import daphne_close  # noqa: E402
 from game.routing import channel_routes  # noqa: E402
 from game.routing import websocket_urlpatterns as game_ws  # noqa: E402
 from game.transport import backpressure  # noqa: E402
 from lobby.routing import websocket_urlpatterns as lobby_ws  # noqa: E402
 
 backpressure.install()
+daphne_close.install()  # Daphne can then send 1013 (try again), which PROTOCOL.md uses
 websocket_app = AllowedHostsOriginValidator(SessionMiddlewareStack(URLRouter(game_ws + lobby_ws)))
 
 application = ProtocolTypeRouter(

@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A database that cannot be reached answers 503 (JSON under /api/), not a 500 traceback.
+    "lobby.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "cubearena.urls"
@@ -94,6 +96,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # "table is locked" at once instead of waiting; servers the tests start share the file.
     _test_db = Path(tempfile.gettempdir()) / f"cubearena-test-{os.getpid()}.sqlite3"
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_SQLITE_NAME") or str(_test_db)}
+elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A server that is down or unreachable fails a connect in 2 s instead of the OS's minutes:
+    # requests answer 503 and sockets 1013 (lobby/middleware.py, game/records/admission.py).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
 
 # `manage.py test` runs the scale-out suite against these (cubearena/test_runner.py).
 TEST_REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")

@@ -57,3 +57,28 @@ class RateLimited(LobbyError):
 
     code = "rate_limited"
     status = 429
+
+
+class Unavailable(LobbyError):
+    """A dependency (the database) cannot be reached; try again after ``retry_after`` seconds."""
+
+    code = "unavailable"
+    status = 503
+
+
+UNAVAILABLE_RETRY_S = 5
+
+
+def _database_down_errors() -> tuple[type[BaseException], ...]:
+    from django.db import InterfaceError, OperationalError
+
+    errors: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
+    try:  # Django wraps the driver's errors; these are for a path that raises them unwrapped
+        import psycopg
+    except ImportError:
+        return errors
+    return (*errors, psycopg.OperationalError, psycopg.InterfaceError)
+
+
+# What a call raises when the database is down, unreachable or its connection died.
+DATABASE_DOWN = _database_down_errors()

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from channels.db import database_sync_to_async
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from game import limits
+from lobby.errors import DATABASE_DOWN
 from lobby.models import PALETTE, Match, Participation, Player
+
+log = logging.getLogger(__name__)
+
+ADMIT_TIMEOUT_S = 2.5  # a database that has not answered by then gets the socket closed 1013
 
 
 class SocketRefusal(Exception):
@@ -39,13 +47,29 @@ def _live_owner(match: Match) -> str:
     return match.arbiter_channel if (match.arbiter_channel and fresh) else ""
 
 
+async def admit_socket(match_id: str, session, spectator: bool, code: str | None) -> SocketGrant:
+    """Check the match and take a seat for a player socket (spectators take none).
+
+    A database that is down, or does not answer within ADMIT_TIMEOUT_S, refuses the socket with
+    1013 (try again): the client retries, the server logs a line, not a traceback."""
+    try:
+        return await asyncio.wait_for(_admit(match_id, session, spectator, code), ADMIT_TIMEOUT_S)
+    except TimeoutError:
+        log.warning(
+            "match %s: admission timed out after %s s (database slow or down)", match_id, ADMIT_TIMEOUT_S
+        )
+        raise SocketRefusal(1013, "the database did not answer; try again") from None
+    except DATABASE_DOWN as exc:
+        log.warning("match %s: admission failed, database unavailable (%s)", match_id, type(exc).__name__)
+        raise SocketRefusal(1013, "the database is unavailable; try again") from None
+
+
 @database_sync_to_async
-def admit_socket(match_id: str, session, spectator: bool, code: str | None) -> SocketGrant:
-    """Check the match and take a seat for a player socket (spectators take none)."""
+def _admit(match_id: str, session, spectator: bool, code: str | None) -> SocketGrant:
     player_id = session.get("player_id") if session is not None else None  # loads the session
     try:
         match = Match.objects.get(pk=match_id)
-    except (Match.DoesNotExist, ValueError):
+    except (Match.DoesNotExist, ValueError, ValidationError):  # ValidationError: not a UUID
         raise SocketRefusal(4404, "no such match") from None
     if match.is_over:
         raise SocketRefusal(4410, "this match is over")
