@@ -40,3 +40,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw.strip() == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_float(name: str, default: float, lo: float | None = None, hi: float | None = None) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise EnvError(f"{name}={raw!r}: expected a number") from None
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise EnvError(f"{name}={value}: expected a number from {lo} to {hi}")
+    return value

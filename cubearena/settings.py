@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -36,9 +36,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "game",  # before channels: its runworker (game/management/commands) takes precedence
     "channels",
     "lobby",
-    "game",
     "loadbots",
 ]
 
@@ -116,6 +116,17 @@ ARBITER_IN_PROCESS = env_bool("ARBITER_IN_PROCESS", not REDIS_URL)
 # Threads an arbiter process gives its matches' database work (game/records/lane.py): a slow
 # write holds up its own match's records only, until this many are slow at once.
 ARBITER_DB_THREADS = env_int("ARBITER_DB_THREADS", 8, lo=1, hi=256)
+
+# Surviving faults (game/transport/match_store.py, game/arbiter/). A match's lease lasts this
+# long without renewal (its owner renews it every tick); then any arbiter's stale watch, which
+# looks every MATCH_WATCH_S, adopts it from its checkpoint and input log.
+MATCH_LEASE_S = env_float("CUBEARENA_MATCH_LEASE_S", 3.0, lo=0.5, hi=60)
+MATCH_WATCH_S = env_float("CUBEARENA_MATCH_WATCH_S", 1.0, lo=0.1, hi=60)
+# A match with no connected player for this long ends.
+MATCH_EMPTY_GRACE_S = env_float("CUBEARENA_MATCH_EMPTY_GRACE_S", 60.0, lo=0.1)
+# A socket tells its match's owner it is there every third of this; one not heard from for
+# this long is gone (its server died, or its leave was lost) and its seat goes offline.
+SOCKET_SILENT_S = env_float("CUBEARENA_SOCKET_SILENT_S", 9.0, lo=0.3, hi=600)
 
 if REDIS_URL:
     CHANNEL_LAYERS = {

@@ -9,7 +9,9 @@ and dropped: it never reaches a handler, and never takes a worker down.
 Who sends what:
 - socket -> `arbiter` (any worker): MatchStart; /healthz -> `arbiter`: ArbiterPing
 - socket -> the owner's own channel: MatchJoin, MatchLeave, MatchCmd, MatchResync, MatchEnd,
-  MatchNote, MatchRtt
+  MatchNote, MatchRtt, MatchAlive
+- the worker -> its arbiter: ArbiterBoot (at start), ArbiterStop (SIGTERM); the stale
+  watch -> its arbiter: MatchAdopt
 - the arbiter -> itself (timers and finished database work, so that every change to a match
   happens on its dispatch loop): MatchTick, MatchFlushDue, MatchAuditDue, MatchClaimed,
   MatchFlushed (the final write is the closing task's own, after the match is disposed)
@@ -65,6 +67,29 @@ class MatchStart(Message, tag="match.start", kw_only=True):
 
     match: str
     join: MatchJoin
+
+
+class MatchAdopt(Message, tag="match.adopt", kw_only=True):
+    """The stale watch -> its own arbiter: this running match has no live owner; take it."""
+
+    match: str
+
+
+class ArbiterBoot(Message, tag="arbiter.boot", kw_only=True):
+    """The worker -> its arbiter, at start: be live (start the stale watch) before any socket asks."""
+
+
+class ArbiterStop(Message, tag="arbiter.stop", kw_only=True):
+    """The worker -> its arbiter, on SIGTERM: hand every match over, then let the process go."""
+
+
+class MatchAlive(Message, tag="match.alive", kw_only=True):
+    """A socket -> the owner, every few seconds: it is still there (a seat whose socket stops
+    saying so goes offline, whichever process died)."""
+
+    match: str
+    player: int | None
+    reply: str
 
 
 class ArbiterPing(Message, tag="arbiter.ping", kw_only=True):
@@ -141,11 +166,13 @@ class Claim(Struct, kw_only=True):
 
     owned: bool
     owner: str = ""  # when not owned: the live owner's channel, or "" if the match is over
+    epoch: int = 0  # the fencing token of this ownership (lobby Match.epoch)
     tick_rate: int = 10
     arena: tuple[int, int] = (100, 100)
     creator: int | None = None
     checkpoint: dict | None = None
     adopted: bool = False
+    tail: list[bytes] = []  # the input log after the checkpoint (game/sim/inputlog.py)
 
 
 class MatchClaimed(Message, tag="match.claimed", kw_only=True):
@@ -216,6 +243,13 @@ class GameUnowned(Message, tag="game.unowned", kw_only=True):
     """The arbiter asked no longer owns the match: find the owner again."""
 
 
+class GameRejoin(Message, tag="game.rejoin", kw_only=True):
+    """To the match's group: the match has a new owner (`arbiter`), or, when "", its owner is
+    stopping and any arbiter may take it: every socket joins again and gets a fresh welcome."""
+
+    arbiter: str = ""
+
+
 # -- health ------------------------------------------------------------------------------
 class ArbiterPong(Message, tag="arbiter.pong", kw_only=True):
     arbiter: str
@@ -228,6 +262,10 @@ class HealthEcho(Message, tag="health.echo", kw_only=True):
 
 ToArbiter = (
     MatchStart
+    | MatchAdopt
+    | ArbiterBoot
+    | ArbiterStop
+    | MatchAlive
     | ArbiterPing
     | MatchJoin
     | MatchLeave
@@ -244,7 +282,9 @@ ToArbiter = (
     | MatchFlushed
 )
 ToAuditor = AuditBatch
-ToSocket = GameWelcome | GameSnap | GameMessage | GameReplaced | GameEnded | GameKick | GameUnowned
+ToSocket = (
+    GameWelcome | GameSnap | GameMessage | GameReplaced | GameEnded | GameKick | GameUnowned | GameRejoin
+)
 ToHealth = ArbiterPong | HealthEcho
 
 
@@ -274,9 +314,21 @@ async def send(layer, channel: str, msg: Message, match: str = "") -> bool:
     try:
         await layer.send(channel, pack(msg))
         return True
-    except Exception:
-        log.warning("match %s: could not send %s to %s", match, type(msg).__name__, channel)
+    except Exception as exc:
+        if _first_in_a_second(f"send:{type(msg).__name__}:{type(exc).__name__}"):
+            log.warning("match %s: could not send %s to %s: %r", match, type(msg).__name__, channel, exc)
         return False
+
+
+def _first_in_a_second(key: str) -> bool:
+    """Rate-limits a log line: during an outage every send fails, and one line a second says so."""
+    now = time.monotonic()
+    if len(_seen) > 1000:  # made-up types must not grow this without bound
+        _seen.clear()
+    if now - _seen.get(key, -1e9) < 1.0:
+        return False
+    _seen[key] = now
+    return True
 
 
 async def post(layer, channel: str, msg: Message, match: str = "") -> None:
@@ -338,11 +390,7 @@ def receive(raw, accepts, who: str) -> Message | None:
             raise Refused(f"not a message: {type(raw).__name__}")
         return unpack(raw, accepts)
     except Refused as exc:
-        now = time.monotonic()
         key = f"{who}:{raw.get('type') if isinstance(raw, dict) else '?'}"[:100]
-        if len(_seen) > 1000:  # made-up types must not grow this without bound
-            _seen.clear()
-        if now - _seen.get(key, -1e9) >= 1.0:
-            _seen[key] = now
+        if _first_in_a_second(key):
             log.warning("%s dropped a layer message: %s", who, exc)
         return None

@@ -70,6 +70,9 @@ class Match(models.Model):
     join_code = models.CharField(max_length=16, blank=True)
     # The arbiter worker that owns the match: its unique channel name, and its heartbeat.
     arbiter_channel = models.CharField(max_length=200, blank=True)
+    # The fencing token: each claim raises it, and every write of an owner names the epoch
+    # it owns, so a worker that lost the match (without knowing yet) writes nothing.
+    epoch = models.PositiveIntegerField(default=0)
     last_tick = models.PositiveIntegerField(default=0)
     last_tick_at = models.DateTimeField(null=True, blank=True)
     # The world as of the last flush, so another worker can adopt the match.

@@ -6,22 +6,36 @@ commands, timer ticks and the results of its database work. Live matches sit in 
 outside the consumer instance; every message for a match goes to its runtime's `handle`
 from this one dispatch loop (one writer per match), and a handler that raises is caught at
 that boundary so one bad match cannot take the worker down.
+
+Ownership: a match is held by a lease in the match store (game/transport/match_store.py)
+and recorded with an epoch (game/records/ownership.py). From the worker's start a stale
+watch looks for running matches whose lease has lapsed and adopts them: checkpoint plus
+input log, then every socket of the match is told to join the new owner.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
+
+from channels.db import database_sync_to_async
+from django.conf import settings
 
 from game import limits
 from game.arbiter.runtime import MatchRuntime
 from game.messages import (
     ARBITER_CHANNEL,
+    ArbiterBoot,
     ArbiterPing,
     ArbiterPong,
+    ArbiterStop,
+    Claim,
     GameEnded,
     GameKick,
     GameUnowned,
+    MatchAdopt,
+    MatchAlive,
     MatchClaimed,
     MatchCmd,
     MatchEnd,
@@ -35,6 +49,7 @@ from game.messages import (
 )
 from game.records import ownership
 from game.records.lane import Lane
+from game.transport.match_store import match_store
 from game.transport.workers import WorkerConsumer
 
 log = logging.getLogger("game.arbiter")
@@ -45,20 +60,28 @@ MAX_FAILURES = 3  # a match whose handlers keep raising is ended, not retried fo
 
 RUNTIMES: dict[str, MatchRuntime] = {}
 # What a socket sends the owner it knows: if that is not us, it must look again.
-ASKS_OWNER = (MatchJoin, MatchCmd, MatchResync, MatchEnd)
+ASKS_OWNER = (MatchJoin, MatchCmd, MatchResync, MatchEnd, MatchAlive)
 CLAIMS: dict[str, tuple[Lane, list[MatchJoin]]] = {}  # claims out: the joins that wait for them
 
 
 class ArbiterConsumer(WorkerConsumer):
     accepts = ToArbiter
+    stopping = False
+    watch: asyncio.Task | None = None
 
     async def handle(self, msg: Message) -> None:
         if isinstance(msg, MatchStart):
-            await self.match_start(msg)
+            await self.match_start(msg.match, msg.join)
+        elif isinstance(msg, MatchAdopt):
+            await self.match_start(msg.match, None)
         elif isinstance(msg, MatchClaimed):
             await self.match_claimed(msg)
         elif isinstance(msg, ArbiterPing):
             await self._tell(msg.reply, ArbiterPong(arbiter=self.channel_name, matches=len(RUNTIMES)))
+        elif isinstance(msg, ArbiterBoot):
+            self.boot()
+        elif isinstance(msg, ArbiterStop):
+            await self.stop()
         else:
             runtime = RUNTIMES.get(msg.match)
             if runtime is None or runtime.disposed or runtime.channel != self.channel_name:
@@ -75,32 +98,90 @@ class ArbiterConsumer(WorkerConsumer):
             if runtime.failures >= MAX_FAILURES:
                 await runtime.dispose("internal error")
 
+    # -- the process: live from its start, handing over at its stop ------------------
+    def boot(self) -> None:
+        if self.watch is None:
+            self.watch = asyncio.get_running_loop().create_task(self._watch(), name="stale watch")
+            log.info("arbiter %s: live", self.channel_name)
+
+    async def _watch(self) -> None:
+        """Adopt running matches whose lease lapsed: nobody waits for a socket to ask."""
+        store, failing = match_store(), False
+        while True:
+            await asyncio.sleep(settings.MATCH_WATCH_S * random.uniform(0.8, 1.2))
+            try:
+                if await store.settled():
+                    continue  # the store came back empty a moment ago: live owners re-take theirs
+                rows = await database_sync_to_async(ownership.running_matches)()
+                ids = [m for m, _ in rows if m not in RUNTIMES and m not in CLAIMS]
+                for match_id, holder in zip(ids, await store.holders(ids), strict=True):
+                    if holder is None:
+                        await self._tell(self.channel_name, MatchAdopt(match=match_id))
+                if failing:
+                    log.warning("stale watch: working again")
+                failing = False
+            except Exception as exc:
+                if not failing:
+                    log.warning("stale watch: cannot look (%r); trying again", exc)
+                failing = True
+
+    async def stop(self) -> None:
+        """SIGTERM: hand every match over, then tell the worker it may exit."""
+        self.stopping = True
+        if self.watch is not None:
+            self.watch.cancel()
+        runtimes = [r for r in RUNTIMES.values() if r.channel == self.channel_name]
+        await asyncio.gather(*(r.hand_off() for r in runtimes), return_exceptions=True)
+        log.warning("arbiter %s: %d matches handed over", self.channel_name, len(runtimes))
+        worker = self.scope.get("worker")
+        if worker is not None:
+            worker.stopped.set()
+
     # -- the named channel -------------------------------------------------------
-    async def match_start(self, msg: MatchStart) -> None:
-        """Own a match (new, or adopted from a dead worker's checkpoint), then join the socket.
-        The claim is database work: it runs in the match's lane, and joins wait for it."""
-        runtime = RUNTIMES.get(msg.match)
+    async def match_start(self, match_id: str, join: MatchJoin | None) -> None:
+        """Own a match (new, or adopted from a checkpoint and log), then join the socket.
+        The lease and the claim run in a task of their own; joins wait for them."""
+        runtime = RUNTIMES.get(match_id)
         if runtime is not None and not runtime.disposed:
-            await runtime.join(msg.join)
+            if join is not None:
+                await runtime.join(join)
             return
         if runtime is not None and runtime.ending:
-            await self._tell(msg.join.reply, GameEnded(reason="this match is over"))
+            if join is not None:
+                await self._tell(join.reply, GameEnded(reason="this match is over"))
             return
-        if msg.match in CLAIMS:
-            CLAIMS[msg.match][1].append(msg.join)
+        if self.stopping:  # another worker takes it: the socket's watchdog asks again
+            return
+        if match_id in CLAIMS:
+            if join is not None:
+                CLAIMS[match_id][1].append(join)
             return
         lane = Lane()
-        CLAIMS[msg.match] = (lane, [msg.join])
-        asyncio.get_running_loop().create_task(self._claim(msg.match, lane), name=f"claim {msg.match}")
+        CLAIMS[match_id] = (lane, [join] if join is not None else [])
+        asyncio.get_running_loop().create_task(self._claim(match_id, lane), name=f"claim {match_id}")
 
     async def _claim(self, match_id: str, lane: Lane) -> None:
+        me, store = self.channel_name, match_store()
         try:
-            claim = await lane.run(
-                ownership.claim_match, match_id, self.channel_name, timeout=limits.DB_JOB_TIMEOUT_S
-            )
+            wait = await store.settled()
+            if wait:
+                await asyncio.sleep(wait)
+            holder = await store.acquire(match_id, me)
+            if holder != me:
+                claim = Claim(owned=False, owner=holder)
+            else:
+                claim = await lane.run(ownership.claim_match, match_id, me, timeout=limits.DB_JOB_TIMEOUT_S)
+                if claim.owned:
+                    claim.tail = await store.read(match_id)
+                else:
+                    await store.drop(match_id)
             result = MatchClaimed(match=match_id, claim=claim)
         except Exception as exc:
             log.warning("match %s: claim failed: %r", match_id, exc)
+            try:
+                await store.release(match_id, me)
+            except Exception:
+                pass  # it lapses by itself
             result = MatchClaimed(match=match_id, error=repr(exc)[:200])
         await post(self.channel_layer, self.channel_name, result, match_id)
 
@@ -110,7 +191,7 @@ class ArbiterConsumer(WorkerConsumer):
         claim = msg.claim
         if lane is None:
             return
-        if claim is None:  # the database did not answer: the sockets may try again
+        if claim is None:  # the store or the database did not answer: the sockets may try again
             for join in joins:
                 await self._tell(
                     join.reply, GameKick(code=1013, reason="the match's records are unreachable; try again")
@@ -125,7 +206,7 @@ class ArbiterConsumer(WorkerConsumer):
                 on_gone=lambda: _forget(msg.match, runtime),
             )
             RUNTIMES[msg.match] = runtime
-            runtime.create(claim.adopted)
+            await runtime.create(claim)
             for join in joins:
                 await runtime.join(join)
         elif claim.owner:  # a live worker has it: hand the joins over

@@ -10,11 +10,10 @@ import asyncio
 
 from channels.layers import get_channel_layer
 from channels.routing import ChannelNameRouter
-from channels.worker import Worker
 from django.conf import settings
 
 _task: asyncio.Task | None = None
-_worker: Worker | None = None
+_worker = None
 
 
 def ensure_arbiter() -> None:
@@ -26,8 +25,12 @@ def ensure_arbiter() -> None:
     if _task is not None and not _task.done() and _task.get_loop() is loop:
         return
     from game.arbiter.routes import channel_routes
+    from game.arbiter.worker import ArenaWorker
 
-    _worker = Worker(ChannelNameRouter(channel_routes), list(channel_routes), get_channel_layer())
+    # No signal handlers: the ASGI server owns the process's signals.
+    _worker = ArenaWorker(
+        ChannelNameRouter(channel_routes), list(channel_routes), get_channel_layer(), signals=False
+    )
     _task = loop.create_task(_worker.arun(), name="in-process arbiter")
 
 
@@ -35,7 +38,9 @@ async def stop_arbiter() -> None:
     """Stop the in-process worker and forget its matches (tests call this between loops)."""
     global _task, _worker
     from game.arbiter.consumer import CLAIMS, RUNTIMES
+    from game.transport import match_store
 
+    match_store._memory = None  # the next loop starts with no leases or logs
     for runtime in list(RUNTIMES.values()):
         for task in [*runtime._tasks, runtime._flush_task]:
             if task is not None:

@@ -27,7 +27,7 @@ class _Sent:
 @dataclass(slots=True)
 class PendingRecords:
     match_id: str
-    channel: str
+    epoch: int  # the ownership's fencing token: every write names it
     presence: dict[int, str] = field(default_factory=dict)  # seats whose online flag changed: "joined"/"left"
     written: dict[int, tuple] = field(default_factory=dict)  # counters as last written, per seat
     applied: list[tuple[int, str]] = field(default_factory=list)  # operator actions carried out: (id, result)
@@ -35,8 +35,12 @@ class PendingRecords:
     in_flight: _Sent | None = None
     flushes: int = 0
 
-    def batch(self, state: MatchState, tick_lag: dict | None, final: bool = False) -> FlushBatch:
-        """A copy of everything owed now; the match goes on changing while it is written."""
+    def batch(
+        self, state: MatchState, tick_lag: dict | None, now: float, final=False, hand_off=False
+    ) -> FlushBatch:
+        """A copy of everything owed now; the match goes on changing while it is written.
+        Taken between an input log entry and the next op, so the checkpoint is exactly the
+        state the log's later entries continue (game/sim/inputlog.py)."""
         self.flushes += 1
         seats, counters, presence = [], {}, {}
         for seat in state.seats.values():
@@ -49,16 +53,17 @@ class PendingRecords:
                 presence[seat.player] = changed
             seats.append(SeatRecord(seat.player, changed, *values))
         self.in_flight = _Sent(self.flushes, len(state.events), presence, counters, len(self.applied))
-        checkpoint = None if final else state.checkpoint()
+        checkpoint = None if final else state.checkpoint(now)
         return FlushBatch(
             self.match_id,
-            self.channel,
+            self.epoch,
             state.world.tick,
             checkpoint,
             list(state.events),
             seats,
             tick_lag,
             list(self.applied),
+            hand_off,
         )
 
     def settle(self, state: MatchState, number: int, ok: bool) -> bool:

@@ -18,6 +18,7 @@ import time
 import uuid
 
 import msgspec
+from django.conf import settings
 
 from game import limits
 from game.arbiter import clock
@@ -29,9 +30,11 @@ from game.messages import (
     GameEnded,
     GameKick,
     GameMessage,
+    GameRejoin,
     GameReplaced,
     GameSnap,
     GameWelcome,
+    MatchAlive,
     MatchAuditDue,
     MatchCmd,
     MatchEnd,
@@ -53,11 +56,12 @@ from game.messages import (
 from game.records import flush as records_flush
 from game.records import ownership
 from game.records.lane import Lane
-from game.sim import rules, verdicts
+from game.sim import inputlog, rules, verdicts
 from game.sim.commands import Event
 from game.sim.match import MatchState
 from game.sim.world import World
 from game.transport.broadcast import broadcast_layer
+from game.transport.match_store import NOT_OURS, STALE_LOG, match_store
 from game.wire.snapshots import Snap, delta_snap, encode, full_snap
 from lobby import limits as match_limits
 from lobby.notify import notify_lobby
@@ -85,11 +89,22 @@ class MatchRuntime:
         now = self.loop.time()
         world = World(claim.arena[0], claim.arena[1], match_limits.DEFAULT_SPEED, claim.tick_rate)
         self.state = MatchState(world, creator=claim.creator)
-        if claim.checkpoint:
-            self.state.restore(claim.checkpoint, now)
+        self.epoch = claim.epoch  # the fencing token every record write names
+        self.store = match_store()
         self.sockets: dict[int, tuple[str, bool]] = {}  # player -> (reply channel, binary)
         self.spectators: dict[str, bool] = {}  # reply channel -> binary
-        self.records = PendingRecords(match_id, channel)
+        self.heard: dict[str, float] = {}  # socket -> when it last said it is there
+        self.records = PendingRecords(match_id, claim.epoch)
+        # The input log's entries since the last checkpoint written (game/sim/inputlog.py):
+        # what the store must hold, and what it is rewritten with if it lost them.
+        self.tail: list[tuple[int, bytes]] = []
+        self.log_synced = False  # the store holds `tail` up to `logged_tick`
+        self.logged_tick = -1
+        self.log_retry_at = 0.0
+        self.unpublished = False  # ticks went unpublished (the log was unreachable): send a keyframe
+        self.flush_wanted = False
+        self._flush_tick = 0  # the tick the flush that is out checkpoints
+        self.created_at = now
         self.empty_since: float | None = now
         self.keyframe_every = max(1, round(limits.KEYFRAME_EVERY_S * self.tick_rate))
         self.tick_lag = TickLag()
@@ -112,6 +127,7 @@ class MatchRuntime:
             MatchFlushDue: self.flush_due,
             MatchFlushed: self.flushed,
             MatchAuditDue: self.audit_due,
+            MatchAlive: self.alive,
         }
 
     async def handle(self, msg: Message) -> None:
@@ -119,9 +135,19 @@ class MatchRuntime:
         await self._handlers[type(msg)](msg)
 
     # -- lifecycle --------------------------------------------------------------
-    def create(self, adopted: bool) -> None:
-        """Start the match's timers (tick, flush, audit); they die with `dispose`."""
-        kind = "adopt" if adopted else "start"
+    async def create(self, claim: Claim) -> None:
+        """Load the checkpoint and replay the input log after it, start the match's timers
+        (tick, flush, audit; they die with `dispose`) and, after an adoption, tell every
+        socket of the match to join this owner."""
+        kind = "adopt" if claim.adopted else "start"
+        try:
+            if claim.checkpoint:
+                self.state.restore(claim.checkpoint, self.loop.time())
+            self._replay(claim.tail)
+        except Exception as exc:
+            log.exception("match %s: its checkpoint cannot be read; abandoned", self.match_id)
+            await self.dispose(f"abandoned: its checkpoint could not be read ({type(exc).__name__})", True)
+            return
         self.state.events.append(Event(self.state.world.tick, kind, None, {"arbiter": self.channel}))
         self._tasks = [
             self.loop.create_task(self._tick_timer(), name=f"tick {self.match_id}"),
@@ -132,11 +158,41 @@ class MatchRuntime:
                 self._timer(limits.AUDIT_EVERY_S, MatchAuditDue), name=f"audit {self.match_id}"
             ),
         ]
-        log.info("match %s: %s by %s at tick %d", self.match_id, kind, self.channel, self.state.world.tick)
+        log.info(
+            "match %s: %s by %s (epoch %d) at tick %d, %d log entries replayed",
+            self.match_id,
+            kind,
+            self.channel,
+            self.epoch,
+            self.state.world.tick,
+            len(self.tail),
+        )
+        if claim.adopted:
+            await self._group(GameRejoin(arbiter=self.channel))
+
+    def _replay(self, tail: list[bytes]) -> None:
+        """Play the log's entries after the checkpoint; a bad or missing entry ends the replay there."""
+        entries = []
+        for raw in tail:
+            try:
+                entries.append((inputlog.decode(raw), raw))
+            except msgspec.ValidationError as exc:
+                log.warning("match %s: log entry unreadable, replay stops there: %s", self.match_id, exc)
+                break
+        base = self.state.world.tick
+        try:
+            inputlog.replay(self.state, [e for e, _ in entries], self.loop.time())
+        except inputlog.LogGap as exc:
+            log.warning("match %s: %s", self.match_id, exc)
+        self.tail = [(e.tick, raw) for e, raw in entries if base < e.tick <= self.state.world.tick]
 
     async def join(self, msg: MatchJoin) -> None:
         """A socket joins: a player takes (or retakes) its seat, a spectator just watches."""
+        if self.disposed:
+            await self._send(msg.reply, GameEnded(reason="this match is over"))
+            return
         binary, player = msg.enc == "msgpack", msg.player
+        self.heard[msg.reply] = self.loop.time()
         if player is None:
             self.spectators[msg.reply] = binary
         else:
@@ -185,6 +241,7 @@ class MatchRuntime:
     async def leave(self, msg: MatchLeave) -> None:
         """A socket closed; a player's seat stays (they may come back while the match runs)."""
         player = msg.player
+        self.heard.pop(msg.reply, None)
         if player is None:
             self.spectators.pop(msg.reply, None)
             return
@@ -257,7 +314,7 @@ class MatchRuntime:
             log.warning("match %s: player %s kicked (%s)", self.match_id, out.kicked, out.reason)
         if out.corrected:
             correction = {"type": "correction", "ids": out.corrected, "reason": out.reason}
-            await self.bcast.group_send(self.group, pack(GameMessage(msg=correction)))
+            await self._group(GameMessage(msg=correction))
 
     async def resync(self, msg: MatchResync) -> None:
         """Send one socket a full snap of the current tick."""
@@ -277,24 +334,100 @@ class MatchRuntime:
         """Apply the queue, step, send one snapshot to the match's group."""
         now = self.loop.time()
         result = self.state.tick(now)
+        entry = self.state.take_entry()
+        data = inputlog.encode(entry)
+        self.tail.append((entry.tick, data))
         for reject in result.rejects:
             sock = self.sockets.get(reject.player)
             if sock is not None:
                 await self._reject(sock[0], reject)
-        if result.tick % self.keyframe_every == 0:
+        # No snapshot (and so no ack) goes out before the log holds its tick.
+        if not await self._log(entry.tick, data):
+            self.unpublished = True
+            if not self.disposed:
+                await self._empty_check(now)
+            return
+        if result.tick % self.keyframe_every == 0 or self.unpublished:
+            self.unpublished = False
             snap = self._full(result.changes.cids)
         else:
             snap = delta_snap(self.state.world, now_ms(), result.acks, result.changes)
         await self._publish(snap)
         self.tick_lag.add(self.loop.time() - msg.due)
+        if self.flush_wanted and self._flush_task is None:
+            self.flush_wanted = False
+            self._start_flush(now)
         if self.players_changed:
             self.players_changed = False
             players = {"type": "players", "players": self.state.players()}
-            await self.bcast.group_send(self.group, pack(GameMessage(msg=players)))
-        if self.empty_since is not None and now - self.empty_since > limits.EMPTY_MATCH_TIMEOUT_S:
-            await self.dispose(f"no player for {limits.EMPTY_MATCH_TIMEOUT_S:.0f} s")
+            await self._group(GameMessage(msg=players))
+        await self._empty_check(now)
 
-    async def dispose(self, reason: str) -> None:
+    async def _empty_check(self, now: float) -> None:
+        grace = settings.MATCH_EMPTY_GRACE_S
+        if self.empty_since is not None and now - self.empty_since > grace:
+            await self.dispose(f"no player for {grace:.0f} s")
+
+    async def _log(self, tick: int, data: bytes) -> bool:
+        """Append the tick's entry to the input log (renewing the lease with it); False if the
+        store is unreachable or the match is no longer ours (then we step down)."""
+        if not self.log_synced and self.loop.time() < self.log_retry_at:
+            return False  # it just failed: do not spend every tick waiting on a dead store
+        try:
+            answer = STALE_LOG
+            if self.log_synced:
+                answer = await self.store.append(
+                    self.match_id, self.channel, self.logged_tick, tick, data, len(self.tail)
+                )
+            if answer == STALE_LOG:  # a new owner, or the store lost entries: write the whole tail
+                entries = [d for _, d in self.tail]
+                answer = await self.store.rewrite(self.match_id, self.channel, tick, entries)
+        except Exception as exc:
+            if self.log_synced:
+                log.warning("match %s: input log unreachable, snapshots wait for it: %r", self.match_id, exc)
+            self.log_synced = False
+            self.log_retry_at = self.loop.time() + 0.5
+            return False
+        if answer == NOT_OURS:
+            self.step_down()
+            return False
+        if not self.log_synced and self.logged_tick >= 0:
+            log.warning("match %s: input log written again (%d entries)", self.match_id, len(self.tail))
+        self.log_synced, self.logged_tick = True, tick
+        return True
+
+    async def alive(self, msg: MatchAlive) -> None:
+        """A socket says it is there; one this match does not know is asked to join again."""
+        if msg.player is None:
+            known = msg.reply in self.spectators
+        else:
+            known = self.sockets.get(msg.player, ("",))[0] == msg.reply
+        if known:
+            self.heard[msg.reply] = self.loop.time()
+        else:
+            await self._send(msg.reply, GameRejoin(arbiter=self.channel))
+
+    def _sweep(self, now: float) -> None:
+        """Seats whose socket went silent go offline: its server died, or its leave was lost."""
+        silent = settings.SOCKET_SILENT_S
+        for player, (reply, _) in list(self.sockets.items()):
+            if now - self.heard.get(reply, now) > silent:
+                del self.sockets[player]
+                self.heard.pop(reply, None)
+                self._offline(player)
+                self.state.events.append(Event(self.state.world.tick, "leave", player, {"reason": "silent"}))
+                log.info("match %s: player %s's socket went silent", self.match_id, player)
+        for reply in [r for r in self.spectators if now - self.heard.get(r, now) > silent]:
+            del self.spectators[reply]
+            self.heard.pop(reply, None)
+        if now - self.created_at > silent:  # seats a checkpoint had online whose socket never came back
+            for seat in self.state.seats.values():
+                if seat.online and seat.player not in self.sockets:
+                    self._offline(seat.player)
+                    event = Event(self.state.world.tick, "leave", seat.player, {"reason": "not back"})
+                    self.state.events.append(event)
+
+    async def dispose(self, reason: str, abandoned: bool = False) -> None:
         """The match is over: stop the timers, then (off the loop) close the record and tell every socket."""
         if self.disposed:
             return
@@ -303,7 +436,8 @@ class MatchRuntime:
         self._stop_timers()
         self.state.events.append(Event(self.state.world.tick, "end", None, {"reason": reason}))
         log.info("match %s: ended (%s) at tick %d", self.match_id, reason, self.state.world.tick)
-        self._tasks.append(self.loop.create_task(self._close_record(reason), name=f"close {self.match_id}"))
+        close = self._close_record(reason, abandoned)
+        self._tasks.append(self.loop.create_task(close, name=f"close {self.match_id}"))
 
     def step_down(self) -> None:
         """Another arbiter owns the match now: stop, quietly. Its sockets are the new owner's:
@@ -316,12 +450,37 @@ class MatchRuntime:
         if self._on_gone is not None:
             self._on_gone()
 
+    async def hand_off(self) -> None:
+        """The worker is stopping: final checkpoint, lease released, every socket told to join
+        whichever arbiter takes the match next. Acknowledged input is all in the log already."""
+        if self.disposed:
+            await asyncio.gather(*self._tasks, return_exceptions=True)  # a closing match closes
+            return
+        self.disposed = True
+        self._stop_timers()
+        try:
+            if self._flush_task is not None:
+                out = await self._flush_task
+                self.records.settle(self.state, out.flush, ok=not out.error and out.ours)
+            batch = self.records.batch(self.state, self.tick_lag.as_json(), self.loop.time(), hand_off=True)
+            await self.lane.run(records_flush.flush, batch, timeout=3.0)
+        except Exception as exc:  # the log and the last checkpoint still carry the match
+            log.warning("match %s: final checkpoint not written: %r", self.match_id, exc)
+        try:
+            await self.store.release(self.match_id, self.channel)
+        except Exception as exc:
+            log.warning("match %s: lease not released (it lapses): %r", self.match_id, exc)
+        await self._group(GameRejoin(arbiter=""))
+        log.warning("match %s: handed over at tick %d", self.match_id, self.state.world.tick)
+        if self._on_gone is not None:
+            self._on_gone()
+
     def _stop_timers(self) -> None:
         for task in self._tasks:
             task.cancel()
         self._tasks = []
 
-    async def _close_record(self, reason: str) -> None:
+    async def _close_record(self, reason: str, abandoned: bool = False) -> None:
         """Write the last events and finish the record, retrying a failed write; then say so."""
         try:
             state, pause = self.state, 0.5
@@ -331,7 +490,8 @@ class MatchRuntime:
             for attempt in range(1, limits.FINISH_TRIES + 1):
                 try:
                     if state.events or self.records.presence:
-                        batch = self.records.batch(state, self.tick_lag.as_json(), final=True)
+                        lag = self.tick_lag.as_json()
+                        batch = self.records.batch(state, lag, self.loop.time(), final=True)
                         ours, _ = await self.lane.run(
                             records_flush.flush, batch, timeout=limits.DB_JOB_TIMEOUT_S
                         )
@@ -341,10 +501,11 @@ class MatchRuntime:
                     await self.lane.run(
                         ownership.finish_match,
                         self.match_id,
-                        self.channel,
+                        self.epoch,
                         state.world.tick,
                         len(state.world.entities),
                         reason,
+                        abandoned,
                         timeout=limits.DB_JOB_TIMEOUT_S,
                     )
                     break
@@ -359,7 +520,11 @@ class MatchRuntime:
                     )
                     await asyncio.sleep(pause)
                     pause *= 2
-            await self.bcast.group_send(self.group, pack(GameEnded(reason=reason)))
+            await self._group(GameEnded(reason=reason))
+            try:
+                await self.store.drop(self.match_id)
+            except Exception as exc:  # the lease lapses and the log expires by themselves
+                log.warning("match %s: lease and log not dropped: %r", self.match_id, exc)
             await notify_lobby()
         finally:
             if self._on_gone is not None:
@@ -383,10 +548,15 @@ class MatchRuntime:
     _flush_task: asyncio.Task | None = None
 
     async def flush_due(self, msg: MatchFlushDue) -> None:
+        """Once a second: look for silent sockets, and have the next tick start a flush (the
+        checkpoint is taken right after a tick's log entry, so the log continues it)."""
+        self._sweep(self.loop.time())
+        self.flush_wanted = True  # if one is still out, the next one carries both seconds
+
+    def _start_flush(self, now: float) -> None:
         """Write what the match owes its records, off the loop; one flush out at a time."""
-        if self._flush_task is not None:
-            return  # the last one is still out: the next one carries both seconds
-        batch = self.records.batch(self.state, self.tick_lag.as_json())
+        batch = self.records.batch(self.state, self.tick_lag.as_json(), now)
+        self._flush_tick = batch.tick
         self._flush_task = self.loop.create_task(self._flush(self.records.flushes, batch))
 
     async def _flush(self, number: int, batch) -> MatchFlushed:
@@ -408,7 +578,8 @@ class MatchRuntime:
     async def flushed(self, msg: MatchFlushed) -> None:
         """A flush came back: drop what it wrote, carry out new operator actions, or step down."""
         self._flush_task = None
-        self.records.settle(self.state, msg.flush, ok=not msg.error and msg.ours)
+        if self.records.settle(self.state, msg.flush, ok=not msg.error and msg.ours) and not msg.error:
+            self.tail = [(t, d) for t, d in self.tail if t > self._flush_tick]  # the checkpoint has them
         if msg.error:
             return
         if not msg.ours:
@@ -444,7 +615,16 @@ class MatchRuntime:
             text=snap.text if text else None,
             data=snap.data if binary else None,
         )
-        await self.bcast.group_send(self.group, pack(msg))
+        await self._group(msg)
+
+    async def _group(self, msg: Message) -> None:
+        """To every socket of the match; a layer that fails is logged, never raised (a Redis
+        outage must not count as the match's handler failing)."""
+        try:
+            await self.bcast.group_send(self.group, pack(msg))
+        except Exception as exc:
+            if self.log_synced:
+                log.warning("match %s: group send failed: %r", self.match_id, exc)
 
     async def _reject(self, reply: str, reject) -> None:
         msg = {"type": "reject", "seq": reject.seq, "code": reject.code, "message": reject.message}

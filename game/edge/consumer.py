@@ -13,8 +13,8 @@ import time
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
-from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from game import limits
 from game.arbiter.inprocess import ensure_arbiter
@@ -23,10 +23,12 @@ from game.messages import (
     GameEnded,
     GameKick,
     GameMessage,
+    GameRejoin,
     GameReplaced,
     GameSnap,
     GameUnowned,
     GameWelcome,
+    MatchAlive,
     MatchCmd,
     MatchEnd,
     MatchJoin,
@@ -57,6 +59,7 @@ from game.wire.snapshots import encode
 log = logging.getLogger("game.socket")
 
 PRE_WELCOME_BUFFER = 64  # snaps that may arrive between group_add and the welcome
+WELCOME_TRIES = 4  # asks for a welcome (the owner's, then any arbiter's) before closing 1013
 
 
 class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
@@ -90,6 +93,8 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         self.abuse = SlidingWindow(limits.ABUSE_FRAMES, limits.ABUSE_WINDOW_S)
         self.watchdog: asyncio.Task | None = None
         self.prober: asyncio.Task | None = None
+        self.keepalive: asyncio.Task | None = None
+        self.heard_at = 0.0  # loop time the owner last sent this socket anything
         self.probes: dict[float, float] = {}  # server ping t -> monotonic time sent
         await self.accept()  # refusals are accept + close with a code (PROTOCOL.md)
         code = query.get("code", [None])[0]
@@ -104,6 +109,35 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         await self._join_broadcast()
         self.joined = True
         await self._ask_welcome(self.grant.arbiter_channel)
+        self.keepalive = asyncio.get_running_loop().create_task(self._keep_alive())
+
+    async def _keep_alive(self) -> None:
+        """Tell the owner this socket is there (a seat whose socket falls silent goes offline),
+        and if the owner itself falls silent past its lease, look for the match's new owner."""
+        loop = asyncio.get_running_loop()
+        every = settings.SOCKET_SILENT_S / 3
+        self.heard_at = loop.time()
+        while True:
+            await asyncio.sleep(every)
+            if not self.welcomed:
+                continue  # the welcome watchdog is in charge
+            if loop.time() - self.heard_at > settings.MATCH_LEASE_S + 1.0:
+                log.warning("match %s: owner silent; looking for the match's owner", self.match_id)
+                self.heard_at = loop.time()
+                self.welcomed = False
+                await self._ask_welcome("")
+                continue
+            alive = MatchAlive(match=self.match_id, player=self.player, reply=self.channel_name)
+            await self._tell_owner(alive)
+
+    async def _tell_owner(self, msg) -> bool:
+        """Send to the owner; a full or unreachable layer is not this socket's end."""
+        try:
+            await self.channel_layer.send(self.arbiter, pack(msg))
+            return True
+        except Exception as exc:
+            log.info("match %s: %s not delivered: %r", self.match_id, type(msg).__name__, exc)
+            return False
 
     async def _join_broadcast(self) -> None:
         """Join the match's group, on the broadcast layer (pub/sub when scaled out)."""
@@ -111,7 +145,7 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         self.bcast_channel = self.channel_name
         if self.bcast is not self.channel_layer:
             self.bcast_channel = await self.bcast.new_channel()
-            self.add_source(functools.partial(self.bcast.receive, self.bcast_channel))
+            self.add_source(functools.partial(self.bcast.receive, self.bcast_channel), layer=True)
         await self.bcast.group_add(self.grant.group, self.bcast_channel)
 
     async def _ask_welcome(self, owner: str, retry: bool = True) -> None:
@@ -126,27 +160,35 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
             reply=self.channel_name,
         )
         ensure_arbiter()
-        if owner:
-            await self.channel_layer.send(owner, pack(join))
-        else:
-            await self.channel_layer.send(ARBITER_CHANNEL, pack(MatchStart(match=g.match_id, join=join)))
-        if self.watchdog is not None:
-            self.watchdog.cancel()
-        self.watchdog = asyncio.get_running_loop().create_task(self._await_welcome(retry))
+        try:
+            if owner:
+                await self.channel_layer.send(owner, pack(join))
+            else:
+                start = MatchStart(match=g.match_id, join=join)
+                await self.channel_layer.send(ARBITER_CHANNEL, pack(start))
+        except Exception as exc:  # the layer is down: the watchdog asks again
+            log.info("match %s: join not sent: %r", self.match_id, exc)
+        if self.watchdog is None or self.watchdog.done():
+            self.watchdog = asyncio.get_running_loop().create_task(self._await_welcome())
 
-    async def _await_welcome(self, retry: bool) -> None:
-        await asyncio.sleep(limits.WELCOME_TIMEOUT_S)
-        if self.welcomed:
-            return
-        if retry:
+    async def _await_welcome(self) -> None:
+        """Ask again until a welcome comes (an adoption takes up to a lease), then give up 1013."""
+        for _ in range(WELCOME_TRIES):
+            await asyncio.sleep(limits.WELCOME_TIMEOUT_S)
+            if self.welcomed:
+                return
             log.warning("match %s: no welcome for player %s; asking any arbiter", self.match_id, self.player)
-            await self._ask_welcome("", retry=False)
-        else:
+            await self._ask_welcome("")
+        await asyncio.sleep(limits.WELCOME_TIMEOUT_S)
+        if not self.welcomed:
             await self.close(code=1013, reason="no game server answered; try again")
 
     # -- from the arbiter --------------------------------------------------------------
     async def game_welcome(self, message: GameWelcome):
         self.arbiter = message.arbiter
+        self.heard_at = asyncio.get_running_loop().time()
+        if message.tick < self.last_tick:  # never happens if the log holds every acked tick
+            log.warning("match %s: welcome at tick %d after %d", self.match_id, message.tick, self.last_tick)
         self.welcome_tick = self.last_tick = message.tick
         await self._out(message.data if self.binary else message.text)
         # Snaps that arrived meanwhile (on the broadcast layer they may even arrive while this
@@ -158,6 +200,7 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
             self.prober = asyncio.get_running_loop().create_task(self._probe())
 
     async def game_snap(self, message: GameSnap):
+        self.heard_at = asyncio.get_running_loop().time()
         if not self.welcomed:
             if len(self.early) < PRE_WELCOME_BUFFER:
                 self.early.append(message)
@@ -190,7 +233,13 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
     async def game_unowned(self, message: GameUnowned):
         """The arbiter we talked to no longer owns the match: find the owner again."""
         self.welcomed = False
-        await self._ask_welcome("", retry=True)
+        await self._ask_welcome("")
+
+    async def game_rejoin(self, message: GameRejoin):
+        """The match has a new owner (or its owner is stopping): join again, get a fresh welcome."""
+        self.welcomed = False
+        self.early.clear()
+        await self._ask_welcome(message.arbiter)
 
     # -- from the browser ------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
@@ -211,7 +260,8 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
                 await self._command(msg)
         except ProtocolError as err:
             await self._refuse(err)
-        except ChannelFull:
+        except Exception as exc:  # a full or unreachable layer: this frame is refused, the socket lives
+            log.info("match %s: frame not forwarded: %r", self.match_id, exc)
             await self._refuse(ProtocolError("busy", "the server cannot take more right now; retry shortly"))
 
     async def _command(self, msg) -> None:
@@ -222,7 +272,7 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         forward = MatchCmd(match=self.match_id, reply=self.channel_name, cmd=to_command(msg, self.player))
         try:
             await self.channel_layer.send(self.arbiter, pack(forward))
-        except ChannelFull:
+        except Exception:  # full, or the layer unreachable
             raise ProtocolError(
                 "busy", "the match is busy; command not queued, send it again", msg.seq, 100
             ) from None
@@ -252,9 +302,7 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         if sent is None:
             raise ProtocolError("bad_message", "pong for a ping the server did not send (or answered twice)")
         ms = (time.monotonic() - sent) * 1000
-        await self.channel_layer.send(
-            self.arbiter, pack(MatchRtt(match=self.match_id, player=self.player, ms=ms))
-        )
+        await self._tell_owner(MatchRtt(match=self.match_id, player=self.player, ms=ms))
 
     async def _resync(self) -> None:
         wait = self.resyncs.take(time.monotonic())
@@ -262,17 +310,13 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
             raise ProtocolError("rate_limited", "at most 5 resyncs a second", retry_ms=wait)
         if self.welcomed:
             enc = "msgpack" if self.binary else "json"
-            await self.channel_layer.send(
-                self.arbiter, pack(MatchResync(match=self.match_id, reply=self.channel_name, enc=enc))
-            )
+            await self._tell_owner(MatchResync(match=self.match_id, reply=self.channel_name, enc=enc))
 
     async def _end(self) -> None:
         """Ask the arbiter; who may end a match is a rule (game/sim/rules.py), answered from there."""
         if not self.welcomed:
             raise ProtocolError("bad_message", "wait for welcome before ending the match")
-        await self.channel_layer.send(
-            self.arbiter, pack(MatchEnd(match=self.match_id, player=self.player, reply=self.channel_name))
-        )
+        await self._tell_owner(MatchEnd(match=self.match_id, player=self.player, reply=self.channel_name))
 
     async def _refuse(self, err: ProtocolError) -> None:
         await self._out(encode(err.as_message(), self.binary))
@@ -288,27 +332,24 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
                 kind=kind,
                 payload={"code": err.code, "seq": err.seq, "message": err.message[:200]},
             )
-            try:
-                await self.channel_layer.send(self.arbiter, pack(note))
-            except ChannelFull:
-                pass
+            await self._tell_owner(note)
         log.info("match %s: player %s: %s (%s)", self.match_id, self.player, err.code, err.message[:120])
 
     # -- closing -------------------------------------------------------------------
     async def disconnect(self, code):
         if self.grant is not None:
-            await self.bcast.group_discard(self.grant.group, self.bcast_channel)
-        for task in (self.watchdog, self.prober):
+            try:
+                await self.bcast.group_discard(self.grant.group, self.bcast_channel)
+            except Exception as exc:  # the layer is down; the group's expiry (or Redis' restart) drops it
+                log.info("match %s: group_discard failed: %r", self.match_id, exc)
+        for task in (self.watchdog, self.prober, self.keepalive):
             if task is not None:
                 task.cancel()
         if self.grant is None:
             return
         if self.joined and self.arbiter:
             leave = MatchLeave(match=self.match_id, player=self.player, reply=self.channel_name)
-            try:
-                await self.channel_layer.send(self.arbiter, pack(leave))
-            except ChannelFull:
-                log.warning("match %s: leave of player %s not delivered", self.match_id, self.player)
+            await self._tell_owner(leave)  # if lost, the owner notices the silence
 
     _handlers = {
         GameWelcome: game_welcome,
@@ -318,6 +359,7 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         GameEnded: game_ended,
         GameKick: game_kick,
         GameUnowned: game_unowned,
+        GameRejoin: game_rejoin,
     }
 
     async def _out(self, payload: str | bytes) -> None:

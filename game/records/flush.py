@@ -33,13 +33,14 @@ class FlushBatch:
     """What one flush writes; the runtime drops it from its pending records only once written."""
 
     match_id: str
-    channel: str
+    epoch: int  # the fencing token the owner holds: a write under an older one is refused
     tick: int
     checkpoint: dict | None
     events: list
     seats: list[SeatRecord]
     tick_lag: dict | None = None
     applied: list[tuple[int, str]] = field(default_factory=list)  # operator actions carried out: (id, result)
+    hand_off: bool = False  # the owner is stopping: the record says nobody owns the match now
 
 
 def flush(b: FlushBatch) -> tuple[bool, list[tuple[int, dict]]]:
@@ -49,9 +50,14 @@ def flush(b: FlushBatch) -> tuple[bool, list[tuple[int, dict]]]:
     Returns (still ours, [(action id, verdict)]); not ours means another arbiter adopted the match.
     """
     now = timezone.now()
+    heartbeat = {"last_tick": b.tick, "last_tick_at": now, "tick_lag": b.tick_lag}
+    if b.checkpoint is not None:
+        heartbeat["checkpoint"] = b.checkpoint
+    if b.hand_off:
+        heartbeat["arbiter_channel"] = ""
     with transaction.atomic():
-        still_ours = Match.objects.filter(pk=b.match_id, arbiter_channel=b.channel).update(
-            last_tick=b.tick, last_tick_at=now, checkpoint=b.checkpoint, tick_lag=b.tick_lag
+        still_ours = Match.objects.filter(pk=b.match_id, epoch=b.epoch, status=Match.Status.RUNNING).update(
+            **heartbeat
         )
         if not still_ours:
             return False, []  # another arbiter's records now: write nothing over them

@@ -1,67 +1,72 @@
-"""Which arbiter owns a match: the claim that starts or adopts it, and the finish that closes it."""
+"""Which arbiter owns a match: the claim that starts or adopts it, and the finish that closes it.
+
+Liveness is the lease in the match store (game/transport/match_store.py), judged on one
+clock; the record keeps who owns the match and its epoch, the fencing token that every
+write of the owner names (flush.py), so a worker that lost the match writes nothing.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import F
+from django.db.models.functions import Coalesce, Now
 
-from game import limits
 from game.messages import Claim
 from game.records.lane import check_deadline
 from lobby.models import Match, Participation
 
+LIVE = [Match.Status.LOBBY, Match.Status.RUNNING]
+
 
 def claim_match(match_id: str, channel: str) -> Claim:
-    """Own the match if nobody live does (a conditional update settles races). A lane job."""
-    now = timezone.now()
-    stale = now - timedelta(seconds=limits.ARBITER_STALE_S)
-    claimable = (
-        Q(arbiter_channel="")
-        | Q(arbiter_channel=channel)
-        | Q(last_tick_at__lt=stale)
-        | Q(last_tick_at__isnull=True)
-    )
-    live = Match.objects.filter(pk=match_id, status__in=[Match.Status.LOBBY, Match.Status.RUNNING])
-    previous = live.filter(claimable).values_list("arbiter_channel", flat=True).first()
-    won = 0
-    if previous is not None:  # claimable: take it unless someone else changed it meanwhile
-        won = live.filter(claimable, arbiter_channel=previous).update(
-            arbiter_channel=channel, last_tick_at=now, status=Match.Status.RUNNING
+    """Record this arbiter as the match's owner under the next epoch. The caller holds the
+    match's lease, so no other live arbiter claims it meanwhile. A lane job."""
+    with transaction.atomic():
+        live = Match.objects.filter(pk=match_id, status__in=LIVE)
+        previous = live.values_list("arbiter_channel", flat=True).first()
+        if previous is None:
+            return Claim(owned=False)  # over, or no such match
+        Match.objects.filter(pk=match_id).update(
+            arbiter_channel=channel,
+            epoch=F("epoch") + 1,
+            status=Match.Status.RUNNING,
+            last_tick_at=Now(),
+            started=Coalesce(F("started"), Now()),
         )
-    match = Match.objects.filter(pk=match_id).first()
-    if match is None or match.is_over:
-        return Claim(owned=False)
-    if not won:
-        return Claim(owned=False, owner=match.arbiter_channel)
-    if match.started is None:
-        Match.objects.filter(pk=match_id, started__isnull=True).update(started=now)
-    adopted = bool(previous) and previous != channel
+        match = Match.objects.get(pk=match_id)
+        check_deadline()
     return Claim(
         owned=True,
+        epoch=match.epoch,
         tick_rate=match.tick_rate,
         arena=(match.arena_width, match.arena_depth),
         creator=match.creator_id,
         checkpoint=match.checkpoint,
-        adopted=adopted,
+        adopted=bool(previous) or match.checkpoint is not None,
     )
 
 
-def finish_match(match_id: str, channel: str, tick: int, entities: int, reason: str) -> None:
-    """Close the record: finished, with the final entity count; frees the seats' online flags. A lane job."""
-    now = timezone.now()
+def running_matches() -> list[tuple[str, str]]:
+    """(match id, recorded owner) of every running match: what the stale watch looks over."""
+    rows = Match.objects.filter(status=Match.Status.RUNNING).values_list("id", "arbiter_channel")
+    return [(str(pk), owner) for pk, owner in rows]
+
+
+def finish_match(match_id: str, epoch: int, tick: int, entities: int, reason: str, abandoned=False) -> bool:
+    """Close the record: finished (or abandoned), with the final entity count; frees the seats'
+    online flags. False if another epoch owns the match now. A lane job."""
     with transaction.atomic():
-        Match.objects.filter(pk=match_id, arbiter_channel=channel).update(
-            status=Match.Status.FINISHED,
-            ended=now,
+        done = Match.objects.filter(pk=match_id, epoch=epoch, status__in=LIVE).update(
+            status=Match.Status.ABANDONED if abandoned else Match.Status.FINISHED,
+            ended=Now(),
             end_reason=reason[:120],
             last_tick=tick,
-            last_tick_at=now,
+            last_tick_at=Now(),
             final_entities=entities,
             arbiter_channel="",
             checkpoint=None,
         )
-        Participation.objects.filter(match_id=match_id, online=True).update(online=False, left=now)
+        if done:
+            Participation.objects.filter(match_id=match_id, online=True).update(online=False, left=Now())
         check_deadline()
+    return bool(done)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from game import limits
 
 from .commands import Command, Event, Reject
+from .inputlog import LOG_VERSION, Applied, Entry, Kicked, Placed, Removed, Seated, Struck
 from .rates import SlidingWindow, TokenBucket
 from .rules import ADMISSION_RULES, TICK_RULES
 from .seat import Seat
@@ -50,6 +51,9 @@ class MatchState:
         self.refused: dict[int, int] = {}
         self.born: dict[int, int] = {}
         self.audit_from = world.tick
+        # The input log (game/sim/inputlog.py): what changed the world since the last entry.
+        self.inputs: list = []
+        self._logged: dict[int, tuple[int, int, int]] = {}  # (seq, ack, rejected) as last logged
 
     # -- seats -------------------------------------------------------------
     def seat(self, player: int, nickname: str, color: str, now: float) -> Seat:
@@ -64,6 +68,7 @@ class MatchState:
                 SlidingWindow(limits.SPAWNS_PER_S),
             )
             self.seats[player] = seat
+            self.inputs.append(Seated(player, nickname, color))
         return seat
 
     def players(self) -> list[dict]:
@@ -126,15 +131,34 @@ class MatchState:
                 continue
             self._apply(seat, cmd)
             self._ack(seat, cmd.seq)
-        self.world.step()
-        if self.window:
-            self.history.append((self.world.tick, {e.id: (e.x, e.z) for e in self.world.entities.values()}))
-        self._record_trails()
+        self.step()
         acks = {p: self.seats[p].ack for p in self._acks_changed}
         self._acks_changed = set()
         return TickResult(self.world.tick, self.world.take_changes(), acks, rejects)
 
+    def step(self) -> None:
+        """Step the world once and keep what lag compensation and the auditor need of it."""
+        self.world.step()
+        if self.window:
+            self.history.append((self.world.tick, {e.id: (e.x, e.z) for e in self.world.entities.values()}))
+        self._record_trails()
+
+    def apply_logged(self, cmd: Command) -> None:
+        """Apply a command the log says was accepted (a replay: the rules passed it then)."""
+        self._apply(self.seats[cmd.player], cmd)
+
+    def take_entry(self) -> Entry:
+        """This tick's input log entry: the ops since the last one and the seats that changed."""
+        ops, self.inputs = self.inputs, []
+        changed = {}
+        for seat in self.seats.values():
+            now = (seat.seq, seat.ack, seat.rejected)
+            if self._logged.get(seat.player) != now:
+                changed[seat.player] = self._logged[seat.player] = now
+        return Entry(LOG_VERSION, self.world.tick, ops, changed)
+
     def _apply(self, seat: Seat, cmd: Command) -> None:
+        self.inputs.append(Applied(cmd))
         world = self.world
         tick = world.tick + 1  # the tick this command belongs to
         if cmd.op == "spawn":
@@ -209,6 +233,7 @@ class MatchState:
         ent = self.world.entities.get(ent_id)
         if ent is None:
             return False
+        self.inputs.append(Placed(ent_id, x, z))
         self.world.place(ent, x, z)
         self.placed.append((ent_id, self.world.tick + 1))
         # No command may rewind the cube to before the correction (the client's mirror forgets
@@ -219,7 +244,22 @@ class MatchState:
 
     def remove(self, ent_id: int) -> bool:
         self.born.pop(ent_id, None)
-        return self.world.remove(ent_id) is not None
+        if self.world.remove(ent_id) is None:
+            return False
+        self.inputs.append(Removed(ent_id))
+        return True
+
+    def strike(self, player: int) -> None:
+        """A warning from the auditor counts against the player."""
+        seat = self.seats.get(player)
+        if seat is not None:
+            seat.strikes += 1
+            self.inputs.append(Struck(player))
+
+    def bar(self, player: int) -> None:
+        """The player is out of the match for good (a kick); their cubes go separately."""
+        self.seats[player].kicked = True
+        self.inputs.append(Kicked(player))
 
     def audit_batch(self) -> dict:
         """A second's evidence, as plain data for the auditor; starts the next window."""
@@ -251,24 +291,70 @@ class MatchState:
         return events
 
     # -- checkpoints ---------------------------------------------------------
-    def checkpoint(self) -> dict:
-        """Everything another worker needs to adopt the match (JSON-safe)."""
+    def checkpoint(self, now: float) -> dict:
+        """Everything another worker needs to adopt the match (JSON-safe). Rate state is
+        stored as ages, not as this process's monotonic stamps."""
         w = self.world
         return {
+            "v": CHECKPOINT_VERSION,
             "tick": w.tick,
             "next_id": w.next_id,
             "ents": [[e.id, e.owner, e.x, e.z, e.tx, e.tz] for e in w.entities.values()],
-            "seats": {str(s.player): [s.nickname, s.color, s.seq, s.ack] for s in self.seats.values()},
+            "seats": {str(s.player): _seat_row(s, now) for s in self.seats.values()},
+            "history": [[t, [[i, x, z] for i, (x, z) in pos.items()]] for t, pos in self.history],
+            "born": [[i, t] for i, t in self.born.items()],
         }
 
     def restore(self, data: dict, now: float) -> None:
-        """Load a checkpoint into this (fresh) state."""
+        """Load a checkpoint into this (fresh) state; version 1 (before seats carried their
+        counters) still loads, so a hand-off works across one deploy."""
         from .world import Entity
 
         w = self.world
         w.tick = int(data["tick"])
         w.next_id = int(data["next_id"])
         w.entities = {int(r[0]): Entity(int(r[0]), int(r[1]), *map(float, r[2:6])) for r in data["ents"]}
-        for pid, (nickname, color, seq, ack) in data["seats"].items():
-            seat = self.seat(int(pid), nickname, color, now)
-            seat.seq, seat.ack = int(seq), int(ack)
+        for pid, row in data["seats"].items():
+            seat = self.seat(int(pid), row[0], row[1], now)
+            seat.seq, seat.ack = int(row[2]), int(row[3])
+            if len(row) > 4:
+                _restore_seat(seat, row, now)
+        for tick, positions in data.get("history", []):
+            self.history.append((int(tick), {int(i): (float(x), float(z)) for i, x, z in positions}))
+        self.born = {int(i): int(t) for i, t in data.get("born", [])}
+        self.audit_from = w.tick
+        self.inputs = []
+        self._logged = {s.player: (s.seq, s.ack, s.rejected) for s in self.seats.values()}
+
+
+CHECKPOINT_VERSION = 2
+
+
+def _seat_row(s: Seat, now: float) -> list:
+    b = s.bucket
+    return [
+        s.nickname,
+        s.color,
+        s.seq,
+        s.ack,
+        s.online,
+        s.spawned,
+        s.deleted,
+        s.moves,
+        s.rejected,
+        s.applied_tick,
+        s.lag_clamped,
+        s.strikes,
+        s.kicked,
+        [b.tokens, max(0.0, now - b.stamp)],
+        [max(0.0, now - t) for t in s.spawns.times],
+    ]
+
+
+def _restore_seat(seat: Seat, row: list, now: float) -> None:
+    seat.online, seat.kicked = bool(row[4]), bool(row[12])
+    seat.spawned, seat.deleted, seat.moves, seat.rejected = map(int, row[5:9])
+    seat.applied_tick, seat.lag_clamped, seat.strikes = map(int, row[9:12])
+    tokens, age = row[13]
+    seat.bucket.tokens, seat.bucket.stamp = float(tokens), now - float(age)
+    seat.spawns.times.extend(now - float(a) for a in sorted(row[14], reverse=True))

@@ -52,9 +52,8 @@ def apply(state: MatchState, v: Verdict) -> Outcome:
         done = [i for i in v.ids if state.remove(i)]
         out = Outcome(f"removed {done}", done, f"{v.rule}: removed by the server")
     else:  # warning: a strike; enough of them and the auditor asks for a kick
-        seat = state.seats.get(v.player) if v.player is not None else None
-        if seat is not None:
-            seat.strikes += 1
+        if v.player is not None:
+            state.strike(v.player)
         out = Outcome("warned")
     state.events.append(Event(tick, "correction" if v.kind == "removal" else v.kind, v.player, payload))
     return out
@@ -65,7 +64,7 @@ def kick(state: MatchState, player: int | None, rule: str) -> Outcome:
     seat = state.seats.get(player) if player is not None else None
     if seat is None or seat.kicked:
         return Outcome("no such player")
-    seat.kicked = True
+    state.bar(player)
     gone = [e.id for e in state.world.owned_by(player)]
     for ent_id in gone:
         state.remove(ent_id)

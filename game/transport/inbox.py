@@ -15,12 +15,24 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import math
 
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
 
+log = logging.getLogger("game.inbox")
+
 INBOX_SIZE = 64  # beyond this, a pump waits and the layer's own capacity bound applies
+_last_warning = [0.0]
+
+
+def _first_in_a_second() -> bool:
+    now = asyncio.get_running_loop().time()
+    if now - _last_warning[0] < 1.0:
+        return False
+    _last_warning[0] = now
+    return True
 
 
 class InboxConsumerMixin:
@@ -38,7 +50,7 @@ class InboxConsumerMixin:
         if adopt is not None:
             adopt(self.channel_name, self._inbox)
         if adopt is None or getattr(self.channel_layer, "remote_too", False):
-            self.add_source(self.channel_receive)  # (also) what other processes send it
+            self.add_source(self.channel_receive, layer=True)  # (also) what other processes send it
         try:
             while True:
                 _, item = await self._inbox.get()
@@ -54,13 +66,29 @@ class InboxConsumerMixin:
                 pump.cancel()
             await asyncio.gather(*self._pumps, return_exceptions=True)
 
-    def add_source(self, receive) -> None:
-        """Feed another receive callable's messages into the dispatch loop."""
+    def add_source(self, receive, layer: bool = False) -> None:
+        """Feed another receive callable's messages into the dispatch loop. A channel layer's
+        (`layer`) failures are waited out with backoff (Redis restarting must not end the
+        consumer, and with it its channel name); the ASGI server's end the consumer."""
 
         async def pump():
+            pause = 0.1
             try:
                 while True:
-                    await self._inbox.put((math.inf, await receive()))
+                    try:
+                        message = await receive()
+                    except (asyncio.CancelledError, StopConsumer, RuntimeError):  # RuntimeError: loop closing
+                        raise
+                    except Exception as exc:
+                        if not layer:
+                            raise
+                        if pause == 0.1 and _first_in_a_second():  # a thousand sockets: one line
+                            log.warning("%s: layer unreachable (%r); retrying", type(self).__name__, exc)
+                        await asyncio.sleep(pause)
+                        pause = min(pause * 2, 2.0)
+                        continue
+                    pause = 0.1
+                    await self._inbox.put((math.inf, message))
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:  # the loop raises it, as Channels' own loop would

@@ -8,7 +8,6 @@ from channels.db import database_sync_to_async
 from django.core.management import call_command
 from django.utils import timezone
 
-from game import limits
 from lobby.models import Match
 
 from .players import Client, make_match, make_player
@@ -17,8 +16,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.mark.usefixtures("arbiter")
-async def test_it_finishes_a_match_that_has_had_no_player_for_the_timeout(monkeypatch):
-    monkeypatch.setattr(limits, "EMPTY_MATCH_TIMEOUT_S", 0.5)
+async def test_it_finishes_a_match_that_has_had_no_player_for_the_timeout(settings):
+    settings.MATCH_EMPTY_GRACE_S = 0.5
     alice, key = await make_player("alice")
     match = await make_match(alice)
     a = Client(match, key)

@@ -12,10 +12,12 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import OperationalError
+from django.db.models import F
 
 from game.arbiter.consumer import CLAIMS, RUNTIMES
 from game.records import flush as records_flush
 from game.records import ownership
+from game.transport.match_store import match_store
 from lobby import ticklag
 from lobby.models import Match, MatchEvent
 
@@ -119,8 +121,9 @@ async def test_an_arbiter_that_finds_its_match_adopted_steps_down_quietly():
     a = Client(match, key)
     await a.connect()
     runtime = RUNTIMES[str(match.id)]
-    # Another worker adopted the match: its channel is on the record, with a fresh heartbeat.
-    await database_sync_to_async(Match.objects.filter(pk=match.pk).update)(arbiter_channel="elsewhere!abc")
+    # Another worker adopted the match: its channel is on the record, under the next epoch.
+    adopted = Match.objects.filter(pk=match.pk)
+    await database_sync_to_async(adopted.update)(arbiter_channel="elsewhere!abc", epoch=F("epoch") + 1)
     await wait_for(lambda: runtime.disposed, what="the step-down")
     assert str(match.id) not in RUNTIMES
     assert all(task.done() for task in runtime._tasks)
@@ -136,6 +139,25 @@ async def test_an_arbiter_that_finds_its_match_adopted_steps_down_quietly():
     rec = await record(match)
     assert rec.status == "running" and rec.arbiter_channel == "elsewhere!abc"
     assert not await events(match, "end")
+    await a.close()
+
+
+async def test_an_arbiter_whose_lease_another_holds_stops_acknowledging_and_steps_down():
+    """The lease is the fence on the tick path: no snapshot goes out once another holds it."""
+    alice, key = await make_player("alice")
+    match = await make_match(alice)
+    a = Client(match, key)
+    await a.connect()
+    runtime = RUNTIMES[str(match.id)]
+    store = match_store()
+    store.leases[str(match.id)] = ("elsewhere!abc", time.monotonic() + 60)
+    seq = await a.cmd("spawn", at=[1, 1], cid="late")
+    await wait_for(lambda: runtime.disposed, what="the step-down")
+    assert str(match.id) not in RUNTIMES and not runtime.ending
+    frames = []
+    while not await a.ws.receive_nothing(timeout=0.3, interval=0.05):
+        frames.append(await a.ws.receive_json_from(timeout=1))
+    assert not [f for f in frames if f.get("type") == "snap" and f.get("acks", {}).get(str(alice.pk)) == seq]
     await a.close()
 
 

@@ -148,11 +148,11 @@ def test_it_restores_a_checkpoint_exactly():
     state.submit(Command(ALICE, 4, 1, "move", (first.id,), (20, 20)), 4.1)
     state.tick(4.1)
     copy = MatchState(World(100, 100, speed=5, tick_rate=10))
-    copy.restore(state.checkpoint(), now=10.0)
-    assert copy.checkpoint() == state.checkpoint()
+    copy.restore(state.checkpoint(now=4.1), now=10.0)
+    assert copy.checkpoint(now=10.0) == state.checkpoint(now=4.1)
     state.tick(4.2)
     copy.tick(10.1)
-    assert copy.checkpoint()["ents"] == state.checkpoint()["ents"]
+    assert copy.checkpoint(10.1)["ents"] == state.checkpoint(4.2)["ents"]
 
 
 def test_it_refuses_a_command_from_a_player_without_a_seat():

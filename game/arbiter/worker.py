@@ -1,0 +1,85 @@
+"""The process that runs arbiters: Channels' Worker, made to survive its dependencies and to
+stop gracefully.
+
+- A channel layer that fails (Redis killed or restarting) is retried with backoff: stock
+  Channels lets the ConnectionError end the listener, and with it the process.
+- The arbiter is live from the worker's start (ArbiterBoot: its stale watch runs), not from
+  the first message some socket happens to send it.
+- SIGTERM (or SIGINT) stops taking work (the named channels are no longer read), hands every
+  match over (ArbiterStop: final checkpoint, lease released, sockets told to rejoin), and
+  exits within `STOP_WITHIN_S`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from channels.worker import Worker
+
+from game.messages import ARBITER_CHANNEL, ArbiterBoot, ArbiterStop, pack
+
+log = logging.getLogger("game.worker")
+
+STOP_WITHIN_S = 8.0  # the hand-off's bound; orchestrators kill at 10 s
+
+
+class ArenaWorker(Worker):
+    def __init__(self, *args, signals: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.signals = signals
+        self.stopped = asyncio.Event()  # set by the arbiter when its matches are handed over
+        self._listeners: list[asyncio.Task] = []
+        self._done = asyncio.Event()  # `handle` (and so the process) ends when it is set
+
+    async def handle(self):
+        loop = asyncio.get_running_loop()
+        if self.signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, lambda: loop.create_task(self.stop()))
+        if ARBITER_CHANNEL in self.channels:
+            queue = self.get_or_create_application_instance(
+                ARBITER_CHANNEL, {"type": "channel", "channel": ARBITER_CHANNEL, "worker": self}
+            )
+            queue.put_nowait(pack(ArbiterBoot()))
+        self._listeners = [loop.create_task(self.listener(c)) for c in self.channels]
+        await self._done.wait()
+
+    async def listener(self, channel):
+        pause = 0.1
+        while True:
+            try:
+                message = await self.channel_layer.receive(channel)
+            except (asyncio.CancelledError, RuntimeError):  # RuntimeError: the loop is closing
+                raise
+            except Exception as exc:  # the layer is down: wait and try again, never exit
+                if pause == 0.1:
+                    log.warning("channel %s: layer unreachable (%r); retrying", channel, exc)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
+                continue
+            if pause > 0.1:
+                log.warning("channel %s: layer reachable again", channel)
+                pause = 0.1
+            if not isinstance(message, dict) or not message.get("type"):
+                continue  # the consumer's typed dispatch logs what it cannot read
+            scope = {"type": "channel", "channel": channel, "worker": self}
+            await self.get_or_create_application_instance(channel, scope).put(message)
+
+    async def stop(self) -> None:
+        """Stop reading the named channels, hand the matches over, then end `handle`."""
+        if not self._listeners or all(t.done() for t in self._listeners):
+            return
+        log.warning("stopping: no new work; handing matches over")
+        for task in self._listeners:
+            task.cancel()
+        instance = self.application_instances.get(ARBITER_CHANNEL)
+        if instance is not None:
+            instance["input_queue"].put_nowait(pack(ArbiterStop()))
+            try:
+                await asyncio.wait_for(self.stopped.wait(), STOP_WITHIN_S)
+            except TimeoutError:
+                log.error("stopping: matches not all handed over within %.0f s", STOP_WITHIN_S)
+        log.warning("stopped")
+        self._done.set()

@@ -1,0 +1,186 @@
+"""Who holds a match (its lease) and its input log's tail, where every arbiter can see them.
+
+Scaled out this is Redis: the lease is a key with a time to live, so staleness is judged
+on one clock (Redis'), and the log is a list next to it. Every tick the owner appends its
+entry with one script that also renews the lease, and only if the lease is still its own:
+an owner that cannot append (Redis unreachable, or another arbiter took the match) does not
+publish the snapshot carrying the tick's acks, so two owners never both acknowledge. An
+adopter takes the lease with SET NX, so at most one holds it at a time.
+
+Embedded, the same calls work on dicts in the process (`MemoryMatchStore`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+
+from django.conf import settings
+
+APPEND = """
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return -1 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if redis.call('GET', KEYS[3]) ~= ARGV[3] then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[6])
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
+redis.call('SET', KEYS[3], ARGV[4], 'EX', 86400)
+redis.call('EXPIRE', KEYS[2], 86400)
+return 1
+"""
+
+REWRITE = """
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return -1 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('DEL', KEYS[2])
+for i = 4, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+redis.call('SET', KEYS[3], ARGV[3], 'EX', 86400)
+redis.call('EXPIRE', KEYS[2], 86400)
+return 1
+"""
+
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+OURS, STALE_LOG, NOT_OURS = 1, 0, -1  # what append and rewrite answer
+
+
+def lease_s() -> float:
+    return settings.MATCH_LEASE_S
+
+
+class RedisMatchStore:
+    def __init__(self, url: str, prefix: str):
+        import redis.asyncio as redis
+
+        # Short timeouts: the owner awaits the append inside its tick, and a Redis that does
+        # not answer must cost the tick a second at most, not redis-py's default forever.
+        self.redis = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        self.prefix = prefix
+        self._append = self.redis.register_script(APPEND)
+        self._rewrite = self.redis.register_script(REWRITE)
+        self._release = self.redis.register_script(RELEASE)
+
+    def _keys(self, match: str) -> list[str]:
+        p = self.prefix
+        return [f"{p}:lease:{match}", f"{p}:log:{match}", f"{p}:logtick:{match}"]
+
+    async def holders(self, matches: list[str]) -> list[str | None]:
+        if not matches:
+            return []
+        values = await self.redis.mget([f"{self.prefix}:lease:{m}" for m in matches])
+        return [v.decode() if v is not None else None for v in values]
+
+    async def acquire(self, match: str, me: str) -> str:
+        """Take the lease if nobody holds it (or we do); the holder after the attempt."""
+        key = self._keys(match)[0]
+        if await self.redis.set(key, me, px=int(lease_s() * 1000), nx=True):
+            return me
+        holder = await self.redis.get(key)
+        return holder.decode() if holder is not None else ""
+
+    async def append(self, match: str, me: str, prev_tick: int, tick: int, data: bytes, keep: int) -> int:
+        ms = int(lease_s() * 1000)
+        return int(await self._append(self._keys(match), [me, ms, str(prev_tick), str(tick), keep, data]))
+
+    async def rewrite(self, match: str, me: str, last_tick: int, entries: list[bytes]) -> int:
+        ms = int(lease_s() * 1000)
+        return int(await self._rewrite(self._keys(match), [me, ms, str(last_tick), *entries]))
+
+    async def read(self, match: str) -> list[bytes]:
+        return await self.redis.lrange(self._keys(match)[1], 0, -1)
+
+    async def release(self, match: str, me: str) -> None:
+        await self._release(self._keys(match)[:1], [me])
+
+    async def drop(self, match: str) -> None:
+        """The match is over: its lease and log go."""
+        await self.redis.delete(*self._keys(match))
+
+    async def settled(self) -> float:
+        """Seconds before a match without a lease may be taken from its recorded owner: a
+        Redis that came back empty a moment ago lost every lease, and live owners need one
+        lease period to take theirs back with their next append."""
+        info = await self.redis.info("server")
+        return max(0.0, lease_s() + 1 - float(info["uptime_in_seconds"]))
+
+
+class MemoryMatchStore:
+    """The embedded default's store: one process, so plain dicts and the loop's clock."""
+
+    def __init__(self):
+        self.leases: dict[str, tuple[str, float]] = {}
+        self.logs: dict[str, list[bytes]] = {}
+        self.ticks: dict[str, str] = {}
+
+    def _holder(self, match: str) -> str | None:
+        held = self.leases.get(match)
+        return held[0] if held is not None and held[1] > time.monotonic() else None
+
+    def _take(self, match: str, me: str) -> int:
+        holder = self._holder(match)
+        if holder is not None and holder != me:
+            return NOT_OURS
+        self.leases[match] = (me, time.monotonic() + lease_s())
+        return OURS
+
+    async def holders(self, matches: list[str]) -> list[str | None]:
+        return [self._holder(m) for m in matches]
+
+    async def acquire(self, match: str, me: str) -> str:
+        self._take(match, me)
+        return self._holder(match) or ""
+
+    async def append(self, match: str, me: str, prev_tick: int, tick: int, data: bytes, keep: int) -> int:
+        if self._take(match, me) != OURS:
+            return NOT_OURS
+        if self.ticks.get(match) != str(prev_tick):
+            return STALE_LOG
+        log = self.logs.setdefault(match, [])
+        log.append(data)
+        del log[:-keep]
+        self.ticks[match] = str(tick)
+        return OURS
+
+    async def rewrite(self, match: str, me: str, last_tick: int, entries: list[bytes]) -> int:
+        if self._take(match, me) != OURS:
+            return NOT_OURS
+        self.logs[match] = list(entries)
+        self.ticks[match] = str(last_tick)
+        return OURS
+
+    async def read(self, match: str) -> list[bytes]:
+        return list(self.logs.get(match, []))
+
+    async def release(self, match: str, me: str) -> None:
+        if self._holder(match) == me:
+            del self.leases[match]
+
+    async def drop(self, match: str) -> None:
+        for d in (self.leases, self.logs, self.ticks):
+            d.pop(match, None)
+
+    async def settled(self) -> float:
+        return 0.0  # one process: whoever held a lease before it started is gone
+
+
+_memory: MemoryMatchStore | None = None
+_redis: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def match_store():
+    """The process's store; on Redis, one client per event loop (a client belongs to its loop)."""
+    global _memory
+    if not settings.REDIS_URL:
+        if _memory is None:
+            _memory = MemoryMatchStore()
+        return _memory
+    loop = asyncio.get_running_loop()
+    store = _redis.get(loop)
+    if store is None:
+        store = _redis[loop] = RedisMatchStore(settings.REDIS_URL, settings.CHANNEL_PREFIX + "-match")
+    return store
