@@ -15,8 +15,10 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from cubearena import daphne_close  # noqa: E402
+from cubearena.ws_fallback import NoRouteConsumer  # noqa: E402
 from game.routing import channel_routes  # noqa: E402
 from game.routing import websocket_urlpatterns as game_ws  # noqa: E402
 from game.transport import backpressure  # noqa: E402
@@ -24,7 +26,9 @@ from lobby.routing import websocket_urlpatterns as lobby_ws  # noqa: E402
 
 backpressure.install()
 daphne_close.install()  # Daphne can then send 1013 (try again), which PROTOCOL.md uses
-websocket_app = AllowedHostsOriginValidator(SessionMiddlewareStack(URLRouter(game_ws + lobby_ws)))
+# Last: any other path is accepted and closed 4404 instead of failing the handshake with a 500.
+no_route = [re_path(r"", NoRouteConsumer.as_asgi())]
+websocket_app = AllowedHostsOriginValidator(SessionMiddlewareStack(URLRouter(game_ws + lobby_ws + no_route)))
 
 application = ProtocolTypeRouter(
     {

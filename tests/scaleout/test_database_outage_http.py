@@ -1,5 +1,6 @@
 """PostgreSQL goes away and comes back: the HTTP side answers 503 and new sockets 1013 meanwhile."""
 
+import asyncio
 import time
 
 import httpx
@@ -14,13 +15,7 @@ async def wait_for_status(http: httpx.AsyncClient, path: str, status: int, timeo
         if response.status_code == status:
             return response
         assert time.monotonic() < deadline, f"{path}: still {response.status_code} after {timeout} s"
-        await _pause()
-
-
-async def _pause():
-    import asyncio
-
-    await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)
 
 
 async def test_an_unreachable_database_answers_503_and_1013_until_it_is_back(make_cluster, redis_server):
