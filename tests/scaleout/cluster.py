@@ -493,13 +493,15 @@ def redis_server():
 
 
 @pytest.fixture
-def make_cluster(request, cluster_db):
+def make_cluster(request, cluster_db, redis_server):
     """`make_cluster(redis_url, servers=1, arbiters=1, ...)`: a started Cluster on the test
-    database; stopped after the test, its logs printed when the test failed."""
+    database; stopped after the test, its logs printed when the test failed. `redis_url`
+    defaults to the test's `redis_server`, which is stopped only after the cluster (so the
+    processes' shutdown does not meet a dead Redis)."""
     clusters: list[Cluster] = []
 
-    def make(redis_url: str, **kwargs) -> Cluster:
-        cluster = Cluster(cluster_db, redis_url, **kwargs)
+    def make(redis_url: str | None = None, **kwargs) -> Cluster:
+        cluster = Cluster(cluster_db, redis_url or redis_server.url, **kwargs)
         clusters.append(cluster)
         return cluster.start()
 
