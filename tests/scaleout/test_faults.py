@@ -1,0 +1,244 @@
+"""Surviving single faults, on real processes: Daphne servers, `runworker` arbiters, a Redis
+of the test's own (killed and restarted), PostgreSQL behind a proxy the test can cut.
+
+What every test checks, in the player's terms: no acknowledged command is lost, tick numbers
+never go back, the records go on (counters not reset, presence right), and nobody has to
+reconnect by hand for the match to come back.
+"""
+
+import asyncio
+import signal
+
+from channels.db import database_sync_to_async
+
+from lobby.models import Match, MatchEvent, Participation
+
+from .cluster import Socket, TcpProxy, create_match, guest
+
+FAST = {
+    "CUBEARENA_MATCH_LEASE_S": "2",
+    "CUBEARENA_MATCH_WATCH_S": "0.5",
+    "CUBEARENA_SOCKET_SILENT_S": "3",
+}
+
+
+async def record(match_id) -> Match:
+    return await database_sync_to_async(Match.objects.get)(pk=match_id)
+
+
+async def seats(match_id) -> dict[int, Participation]:
+    rows = await database_sync_to_async(list)(Participation.objects.filter(match_id=match_id))
+    return {p.player_id: p for p in rows}
+
+
+async def until(check, timeout: float, what: str):
+    """Poll an async `check` until it is truthy (bounded); its value."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        await asyncio.sleep(0.1)
+
+
+def owner_process(cluster, channel: str):
+    """The arbiter process whose log says it is live as `channel`."""
+    (proc,) = [p for p in cluster.arbiters if f"arbiter {channel}: live" in p.log()]
+    return proc
+
+
+async def play(sock: Socket, n: int, x: float) -> list[int]:
+    """`n` spawns and a move of the first cube, every one acknowledged; their seqs."""
+    seqs = [await sock.cmd("spawn", at=[x, i], cid=f"{x}-{i}") for i in range(n)]
+    await sock.until_acked(seqs[-1], timeout=10)
+    own = sorted(e["id"] for e in sock.ents.values() if e["owner"] == sock.player)
+    seqs.append(await sock.cmd("move", ids=own[:1], to=[x, -20]))
+    await sock.until_acked(seqs[-1], timeout=10)
+    return seqs
+
+
+def rewelcomed(sock: Socket, after: int):
+    return len(sock.of_type("welcome")) > after
+
+
+async def two_players_on_two_servers(make_cluster, redis_server, **env):
+    cluster = make_cluster(redis_server.url, servers=2, arbiters=2, auditor=False, env={**FAST, **env})
+    alice = await guest(cluster.servers[0].url, "alice")
+    bob = await guest(cluster.servers[1].url, "bob")
+    match = await create_match(alice, name="faults", tick_rate=20)
+    a = await Socket.open(alice, match)
+    b = await Socket.open(bob, match, enc="msgpack")
+    return cluster, match, (alice, a), (bob, b)
+
+
+async def survives_losing_its_owner(make_cluster, redis_server, sig):
+    cluster, match, (alice, a), (bob, b) = await two_players_on_two_servers(make_cluster, redis_server)
+    await play(a, 3, 5)
+    await play(b, 2, -5)
+    before = await record(match["id"])
+    owner = owner_process(cluster, before.arbiter_channel)
+    # The last acknowledged commands, right before the fault.
+    last_a, last_b = (
+        await a.cmd("spawn", at=[9, 9], cid="last-a"),
+        await b.cmd("spawn", at=[-9, 9], cid="last-b"),
+    )
+    await a.until_acked(last_a)
+    await b.until_acked(last_b, player=bob.player)
+    acked_cubes = {e["id"]: (e["tx"], e["tz"]) for e in a.ents.values()}
+    ticks = (a.last_tick, b.last_tick)
+
+    assert cluster.kill(owner, sig) is not None, "the arbiter did not exit"
+    lease = float(FAST["CUBEARENA_MATCH_LEASE_S"])
+    await a.wait_for(lambda s: rewelcomed(s, 1), timeout=lease + 3, what="alice's welcome from the new owner")
+    await b.wait_for(lambda s: rewelcomed(s, 1), timeout=lease + 3, what="bob's welcome from the new owner")
+
+    for sock, tick in zip((a, b), ticks, strict=True):
+        welcome = sock.of_type("welcome")[-1]
+        assert welcome["snap"]["tick"] >= tick, "tick numbers went back"
+        assert welcome["ack"] >= (last_a if sock is a else last_b)
+        since = max(i for i, f in enumerate(sock.frames) if f.get("type") == "welcome")
+        assert all(f["tick"] >= tick for f in sock.frames[since:] if f.get("type") == "snap")
+    cubes = {e["id"]: (e["tx"], e["tz"]) for e in a.ents.values()}
+    assert cubes == acked_cubes, "an acknowledged command was lost"
+    # Play goes on with the new owner, through both servers.
+    await play(a, 1, 12)
+    await play(b, 1, -12)
+
+    after = await record(match["id"])
+    assert after.arbiter_channel not in ("", before.arbiter_channel)
+    assert after.epoch == before.epoch + 1
+    assert a.last_tick >= max(ticks)
+
+    async def counters_continue():
+        rows = await seats(match["id"])
+        return rows[alice.player].spawned >= 5 and rows[bob.player].spawned >= 4 and rows
+
+    rows = await until(counters_continue, 5, "the seats' counters written on, not reset")
+    assert rows[alice.player].online and rows[bob.player].online and rows[alice.player].moves >= 2
+    await a.close()
+    await b.close()
+
+    async def offline():
+        rows = await seats(match["id"])
+        return not any(p.online for p in rows.values())
+
+    await until(offline, 6, "both seats offline after both sockets closed")
+    for account in (alice, bob):
+        await account.close()
+    return cluster, owner
+
+
+async def test_kill_9_of_the_owning_arbiter_loses_no_acknowledged_command(make_cluster, redis_server):
+    await survives_losing_its_owner(make_cluster, redis_server, signal.SIGKILL)
+
+
+async def test_sigterm_of_the_owner_hands_the_match_over(make_cluster, redis_server):
+    cluster, owner = await survives_losing_its_owner(make_cluster, redis_server, signal.SIGTERM)
+    assert owner.proc.returncode == 0
+    assert "handed over at tick" in owner.log()
+
+
+async def test_redis_restarts_empty_or_from_its_dump_and_the_match_plays_on(make_cluster, redis_server):
+    cluster = make_cluster(redis_server.url, servers=1, arbiters=1, auditor=False, env=FAST)
+    alice = await guest(cluster.servers[0].url, "alice")
+    match = await create_match(alice, name="redis", tick_rate=20)
+    a = await Socket.open(alice, match)
+    await play(a, 2, 3)
+    for restart in ("empty", "dump"):
+        cubes = {e["id"]: (e["tx"], e["tz"]) for e in a.ents.values()}
+        tick = a.last_tick
+        if restart == "empty":
+            redis_server.kill()
+            await asyncio.sleep(1.0)  # an outage, not a blip: what fails, fails
+            await asyncio.to_thread(redis_server.restart_empty)
+        else:
+            await asyncio.to_thread(redis_server.stop_with_dump)
+            await asyncio.to_thread(redis_server.restart_from_dump)
+
+        async def acked_again(restart=restart):
+            if a.closed:
+                raise AssertionError(f"the socket closed: {a.closed_code}")
+            seq = await a.cmd("spawn", at=[len(a.ents), 1], cid=f"after-{restart}")
+            try:
+                await a.until_acked(seq, timeout=1)
+                return True
+            except AssertionError:
+                return False
+
+        await until(acked_again, 10, f"a command acknowledged after Redis came back {restart}")
+        assert a.last_tick > tick
+        assert {i: (e["tx"], e["tz"]) for i, e in a.ents.items() if i in cubes} == cubes
+        assert all(p.alive for p in cluster.procs), "a process exited"
+    await a.close()
+    await alice.close()
+
+
+async def test_database_down_10_s_loses_no_event_and_play_goes_on(make_cluster, redis_server):
+    proxy = TcpProxy("127.0.0.1", 5432)
+    try:
+        cluster = make_cluster(redis_server.url, servers=1, arbiters=1, auditor=False, env=FAST, db_via=proxy)
+        alice = await guest(cluster.servers[0].url, "alice")
+        match = await create_match(alice, name="db down", tick_rate=20)
+        a = await Socket.open(alice, match)
+        await play(a, 2, 3)
+        proxy.cut()
+        loop = asyncio.get_running_loop()
+        cut_at = loop.time()
+        during = await play(a, 3, -3)  # acknowledged while the database is away (5 spawns a second at most)
+        await asyncio.sleep(max(0.0, 10 - (loop.time() - cut_at)))  # the outage itself
+        proxy.restore()
+
+        async def all_spawns_recorded():
+            qs = MatchEvent.objects.filter(match_id=match["id"], kind="spawn")
+            return await database_sync_to_async(qs.count)() == 5
+
+        await until(all_spawns_recorded, 15, "every spawn of the outage recorded")
+        rows = await seats(match["id"])
+        assert (
+            not a.of_type("reject")
+            and rows[alice.player].spawned == 5
+            and rows[alice.player].last_seq >= during[-1]
+        )
+        await a.close()
+        await alice.close()
+    finally:
+        proxy.close()
+
+
+async def test_kill_9_of_a_server_leaves_no_ghost_seat_and_an_empty_match_ends(make_cluster, redis_server):
+    env = {**FAST, "CUBEARENA_MATCH_EMPTY_GRACE_S": "2"}
+    cluster = make_cluster(redis_server.url, servers=2, arbiters=1, auditor=False, env=env)
+    one, two = cluster.servers
+    alice, bob, carol = (
+        await guest(one.url, "alice"),
+        await guest(two.url, "bob"),
+        await guest(one.url, "carol"),
+    )
+    shared = await create_match(alice, name="shared", tick_rate=20)
+    alone = await create_match(carol, name="alone", tick_rate=20)
+    a, b = await Socket.open(alice, shared), await Socket.open(bob, shared)
+    c = await Socket.open(carol, alone)
+    await play(a, 2, 4)
+    cluster.kill(one)
+    # Alice reconnects as the browser does, through the server that is left.
+    alice.base_url = alice.http.base_url = two.url
+    again = await Socket.open(alice, shared, server_url=two.url)
+    assert again.welcome["ack"] >= a.seq
+    await play(again, 1, 8)
+    await play(b, 1, -8)
+    assert not c.closed or c.closed_code == 1006
+
+    async def carol_offline_and_her_match_over():
+        rows = await seats(alone["id"])
+        return not rows[carol.player].online and (await record(alone["id"])).status == "finished"
+
+    await until(carol_offline_and_her_match_over, 15, "carol's ghost seat gone and her empty match ended")
+    rows = await seats(shared["id"])
+    assert rows[alice.player].online and rows[bob.player].online
+    await again.close()
+    await b.close()
+    for account in (alice, bob, carol):
+        await account.close()
