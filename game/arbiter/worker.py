@@ -39,9 +39,7 @@ class ArenaWorker(Worker):
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, lambda: loop.create_task(self.stop()))
         if ARBITER_CHANNEL in self.channels:
-            queue = self.get_or_create_application_instance(
-                ARBITER_CHANNEL, {"type": "channel", "channel": ARBITER_CHANNEL, "worker": self}
-            )
+            queue = self.get_or_create_application_instance(ARBITER_CHANNEL, self._scope(ARBITER_CHANNEL))
             queue.put_nowait(pack(ArbiterBoot()))
         self._listeners = [loop.create_task(self.listener(c)) for c in self.channels]
         await self._done.wait()
@@ -64,8 +62,11 @@ class ArenaWorker(Worker):
                 pause = 0.1
             if not isinstance(message, dict) or not message.get("type"):
                 continue  # the consumer's typed dispatch logs what it cannot read
-            scope = {"type": "channel", "channel": channel, "worker": self}
-            await self.get_or_create_application_instance(channel, scope).put(message)
+            await self.get_or_create_application_instance(channel, self._scope(channel)).put(message)
+
+    def _scope(self, channel: str) -> dict:
+        """A channel consumer's ASGI scope; `worker` lets the arbiter say when it has handed over."""
+        return dict(type="channel", channel=channel, worker=self)
 
     async def stop(self) -> None:
         """Stop reading the named channels, hand the matches over, then end `handle`."""

@@ -8,9 +8,12 @@ from channels.db import database_sync_to_async
 from django.core.management import call_command
 from django.utils import timezone
 
-from lobby.models import Match
+from game.arbiter.consumer import RUNTIMES
+from game.messages import MatchVerdicts
+from game.sim.verdicts import Verdict
+from lobby.models import Match, Participation
 
-from .players import Client, make_match, make_player
+from .players import Client, make_match, make_player, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,3 +50,42 @@ def test_it_marks_unjoined_and_silent_matches_abandoned(capsys):
     assert statuses == {"never played": "abandoned", "server died": "abandoned", "live": "running"}
     assert Match.objects.get(pk=silent.pk).arbiter_channel == ""
     assert live.pk
+
+
+async def _ends(match, timeout: float = 8.0) -> Match:
+    async def over():
+        record = await database_sync_to_async(Match.objects.get)(pk=match.pk)
+        return record if record.status == "finished" else None
+
+    return await wait_for(over, timeout=timeout, what="the match to end")
+
+
+@pytest.mark.usefixtures("arbiter")
+async def test_a_match_whose_only_player_was_kicked_ends(settings):
+    settings.MATCH_EMPTY_GRACE_S = 0.5
+    alice, key = await make_player("alice")
+    match = await make_match(alice)
+    a = Client(match, key)
+    await a.connect()
+    runtime = RUNTIMES[str(match.id)]
+    await runtime.apply_verdicts(
+        MatchVerdicts(match=str(match.id), verdicts=[Verdict("kick", "test", alice.pk)])
+    )
+    assert (await a.ws.receive_output(timeout=3))["code"] == 4430
+    record = await _ends(match)
+    assert "no player" in record.end_reason
+
+
+@pytest.mark.usefixtures("arbiter")
+async def test_a_match_whose_only_socket_dropped_before_its_welcome_ends(settings):
+    settings.MATCH_EMPTY_GRACE_S = 0.5
+    settings.SOCKET_SILENT_S = 0.6
+    alice, key = await make_player("alice")
+    match = await make_match(alice)
+    a = Client(match, key)
+    await a.connect(expect_welcome=False)
+    await a.ws.disconnect()  # gone before the welcome: its socket never sends a leave
+    record = await _ends(match)
+    assert "no player" in record.end_reason
+    seat = await database_sync_to_async(Participation.objects.get)(match=match, player=alice)
+    assert not seat.online
