@@ -69,7 +69,12 @@ export class ArenaApp {
     }
     this.transport = this.bench
       ? new LocalServer(this.bench, { arena: cfg.arena, speed: cfg.speed })
-      : new Connection(socketUrl(cfg.ws, window.location), { tickRate: cfg.tick_rate, lagComp: this.lagComp, env });
+      : new Connection(socketUrl(cfg.ws, window.location), {
+          tickRate: cfg.tick_rate,
+          lagComp: this.lagComp,
+          env,
+          locate: () => locateMatch(cfg.match, this.transport.url),
+        });
     this.mirror = new WorldMirror();
     this.mirror.tickRate = cfg.tick_rate;
     this.session = new MatchSession(this.transport, { mirror: this.mirror, isCreator: cfg.is_creator });
@@ -380,4 +385,18 @@ export class ArenaApp {
     this.view.rig.project(x, y, z, _screen);
     return { x: rect.left + _screen.x, y: rect.top + _screen.y, visible: _screen.visible && _screen.x >= 0 && _screen.y >= 0 && _screen.x <= rect.width && _screen.y <= rect.height };
   }
+}
+
+/**
+ * Where the match is now (its socket path may name another server), or null once it is over.
+ * The current socket URL's query (encoding, role, join code) carries over.
+ */
+async function locateMatch(id, current) {
+  const query = new URL(current).search;
+  const resp = await fetch(`/api/matches/${encodeURIComponent(id)}${query}`, { credentials: "same-origin" });
+  if (!resp.ok) throw new Error(`GET match: ${resp.status}`); // unknown: retry where we were
+  const match = await resp.json();
+  if (match.status === "finished" || match.status === "abandoned") return null;
+  const url = socketUrl(match.ws, window.location);
+  return url.includes("?") ? url : url + query;
 }

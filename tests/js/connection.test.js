@@ -182,3 +182,47 @@ test("events of a replaced socket are ignored", () => {
   old.receive(welcome()); // handlers were detached; nothing arrives
   assert.equal(log.filter((e) => e.type === "message").length, 0);
 });
+
+test("before reconnecting it asks where the match is now, and stops if it is over", async () => {
+  const places = ["ws://other/ws/match/m/", null];
+  const asked = [];
+  conn = new Connection("ws://test/ws/match/m/", {
+    env: fakeEnv(timers),
+    backoff: new Backoff({ random: () => 0 }),
+    locate: async () => {
+      asked.push(conn.url);
+      return places.shift();
+    },
+  });
+  log = record(conn, "state", "message", "bad-frame");
+  conn.connect();
+  last().open();
+  last().serverClose(1006, "");
+  timers.advance(60_000);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(last().url, "ws://other/ws/match/m/");
+  assert.deepEqual(asked, ["ws://test/ws/match/m/"]);
+  last().open();
+  last().serverClose(1006, "");
+  timers.advance(60_000);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(conn.final.code, 4410);
+  assert.equal(states().at(-1), "closed");
+});
+
+test("when the API cannot say where the match is, it retries where it was", async () => {
+  conn = new Connection("ws://test/ws/match/m/", {
+    env: fakeEnv(timers),
+    backoff: new Backoff({ random: () => 0 }),
+    locate: async () => {
+      throw new Error("503");
+    },
+  });
+  conn.connect();
+  last().open();
+  last().serverClose(1006, "");
+  timers.advance(60_000);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(FakeSocket.instances.length, 2);
+  assert.equal(last().url, "ws://test/ws/match/m/");
+});

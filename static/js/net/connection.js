@@ -32,11 +32,14 @@ export class Connection extends EventTarget {
    * @param {string} url absolute ws:// or wss:// URL
    * @param {object} [options] `env` replaces the browser's socket and timers (tests, the
    *   network simulation), `backoff` a Backoff, `tickRate` the match's tick rate for the tick
-   *   estimate, `lagComp` false to stamp commands with the last snap's tick only.
+   *   estimate, `lagComp` false to stamp commands with the last snap's tick only, `locate` an
+   *   async function asked before each reconnect where the match is now: it answers a socket
+   *   URL (the server that held the socket may be gone), or null when the match is over.
    */
-  constructor(url, { env = {}, backoff = new Backoff(), tickRate = 10, lagComp = true } = {}) {
+  constructor(url, { env = {}, backoff = new Backoff(), tickRate = 10, lagComp = true, locate = null } = {}) {
     super();
     this.url = url;
+    this.locate = locate;
     this.env = { ...defaultEnv(), ...env };
     this.backoff = backoff;
     this.lagComp = lagComp;
@@ -178,9 +181,28 @@ export class Connection extends EventTarget {
     const delay = this.backoff.next();
     this.retryTimer = this.env.setTimeout(() => {
       this.retryTimer = null;
-      this.connect();
+      if (this.locate) this.relocate();
+      else this.connect();
     }, delay);
     this.setState("waiting", { code, reason, retryIn: delay });
+  }
+
+  /** Ask the API where the match is before reconnecting; if it cannot say, retry where we were. */
+  async relocate() {
+    let url = this.url;
+    try {
+      url = await this.locate();
+    } catch {
+      url = this.url; // the API is unreachable too: the old address is as good a guess as any
+    }
+    if (this.final || this.socket || this.retryTimer !== null) return; // disposed or connected meanwhile
+    if (url === null) {
+      this.final = { code: 4410, reason: FINAL_CLOSES[4410] ?? "match ended" };
+      this.setState("closed", { code: 4410, reason: this.final.reason, replaced: false });
+      return;
+    }
+    this.url = url;
+    this.connect();
   }
 
   /** The server measures our round trip: answer each of its pings once, at once. */
