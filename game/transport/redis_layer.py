@@ -7,8 +7,11 @@ arbiter` under the load bots, benchmarks/README.md "Profiles"):
 - a message for a channel of this very process that its consumer adopted (game/inbox.py)
   goes straight into that consumer's inbox, never through Redis: the arbiter's ticks, which
   it sends itself through the layer 20 times a second for every match it owns.
-Receiving (with its backup queue) and groups are stock: a consumer that adopts its channel
-still receives from Redis what other processes send it (`remote_too`).
+- a message older than `MAX_AGE_S` when it is received is dropped: a Redis restarted from
+  its dump hands back queues from before its stop (a join of a socket long gone, commands
+  nobody waits for), and stock delivers them however old.
+Receiving (with its backup queue) and groups are otherwise stock: a consumer that adopts its
+channel still receives from Redis what other processes send it (`remote_too`).
 """
 
 from __future__ import annotations
@@ -32,8 +35,34 @@ return 1
 """
 
 
+MAX_AGE_S = 10.0
+
+# As channels-redis' own: put back what a cancelled receive left in the backup queue.
+RESTORE_BACKUP = """
+local backed_up = redis.call('ZRANGE', ARGV[2], 0, -1, 'WITHSCORES')
+for i = #backed_up, 1, -2 do
+  redis.call('ZADD', ARGV[1], backed_up[i], backed_up[i - 1])
+end
+redis.call('DEL', ARGV[2])
+"""
+
+
 class ArenaRedisChannelLayer(RedisChannelLayer):
     remote_too = True  # an adopted channel is still read from Redis too
+
+    async def _brpop_with_clean(self, index, channel, timeout):
+        """Stock's pop with its backup queue, skipping messages older than MAX_AGE_S (scored by send time)."""
+        backup = self._backup_channel_name(channel)
+        connection = self.connection(index)
+        while True:
+            await connection.eval(RESTORE_BACKUP, 0, channel, backup)
+            result = await connection.bzpopmin(channel, timeout=timeout)
+            if result is None:
+                return None
+            _, member, stamp = result
+            if float(stamp) >= time.time() - MAX_AGE_S:
+                await connection.zadd(backup, {member: float(stamp)})
+                return member
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

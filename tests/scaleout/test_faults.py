@@ -184,6 +184,7 @@ async def test_database_down_10_s_loses_no_event_and_play_goes_on(make_cluster, 
         match = await create_match(alice, name="db down", tick_rate=20)
         a = await Socket.open(alice, match)
         await play(a, 2, 3)
+        owner = await record(match["id"])
         proxy.cut()
         loop = asyncio.get_running_loop()
         cut_at = loop.time()
@@ -197,6 +198,9 @@ async def test_database_down_10_s_loses_no_event_and_play_goes_on(make_cluster, 
 
         await until(all_spawns_recorded, 15, "every spawn of the outage recorded")
         rows = await seats(match["id"])
+        after = await record(match["id"])  # the database's return handed the match to nobody else
+        assert (after.arbiter_channel, after.epoch) == (owner.arbiter_channel, owner.epoch)
+        assert len(a.of_type("welcome")) == 1
         assert (
             not a.of_type("reject")
             and rows[alice.player].spawned == 5

@@ -60,3 +60,20 @@ async def test_an_adopted_channel_gets_this_process_messages_without_redis():
     await layer.send(ch, {"type": "through redis"})
     assert await layer.connection(0).zcard(key) == 1
     await layer.flush()
+
+
+async def test_a_message_older_than_the_bound_is_dropped_on_receipt():
+    """As after a Redis restarted from its dump: a queued join from before is not delivered."""
+    import time
+
+    from game.transport import redis_layer
+
+    layer = make_layer()
+    await layer.send("arbiter-stale", {"type": "x", "i": "stale"})
+    key = layer.prefix + "arbiter-stale"
+    conn = layer.connection(layer.consistent_hash("arbiter-stale"))
+    (member,) = await conn.zrange(key, 0, -1)
+    await conn.zadd(key, {member: time.time() - redis_layer.MAX_AGE_S - 1}, xx=True)
+    await layer.send("arbiter-stale", {"type": "x", "i": "fresh"})
+    assert (await asyncio.wait_for(layer.receive("arbiter-stale"), 5))["i"] == "fresh"
+    await layer.flush()
