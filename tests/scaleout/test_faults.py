@@ -246,3 +246,40 @@ async def test_kill_9_of_a_server_leaves_no_ghost_seat_and_an_empty_match_ends(m
     await b.close()
     for account in (alice, bob, carol):
         await account.close()
+
+
+async def test_an_owner_cut_off_from_the_store_stops_acknowledging_and_steps_down(make_cluster, redis_server):
+    """The owner reaches Redis through a proxy the test cuts: it can no longer renew its lease,
+    so it publishes nothing more; another arbiter adopts once the lease lapses; when the link
+    comes back the old owner finds the lease taken and steps down, acknowledging nothing."""
+    proxy = TcpProxy("127.0.0.1", redis_server.port)
+    try:
+        cluster = make_cluster(redis_server.url, servers=1, arbiters=0, auditor=False, env=FAST)
+        cluster.env = {**cluster.env, "REDIS_URL": f"redis://127.0.0.1:{proxy.port}/0"}
+        cut_off = cluster.start_arbiter()
+        cluster.wait_for_arbiter()
+        alice = await guest(cluster.servers[0].url, "alice")
+        match = await create_match(alice, name="fenced", tick_rate=20)
+        a = await Socket.open(alice, match)
+        await play(a, 2, 3)
+        assert f"arbiter {(await record(match['id'])).arbiter_channel}: live" in cut_off.log()
+        cluster.env = {**cluster.env, "REDIS_URL": redis_server.url}
+        cluster.start_arbiter()
+
+        proxy.cut()
+        cut_at = len(a.frames)
+        await a.wait_for(lambda s: rewelcomed(s, 1), timeout=10, what="a welcome from the adopter")
+        between = [f for f in a.frames[cut_at:] if f.get("type") in ("snap", "welcome")]
+        assert between[0]["type"] == "welcome", "the cut-off owner published after losing the link"
+        proxy.restore()
+
+        async def stepped_down():
+            return "another arbiter owns it now; stepping down" in cut_off.log()
+
+        await until(stepped_down, 10, "the old owner stepping down once it reaches Redis again")
+        await play(a, 1, 6)
+        assert (await record(match["id"])).arbiter_channel not in cut_off.log()
+        await a.close()
+        await alice.close()
+    finally:
+        proxy.close()
