@@ -17,15 +17,14 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
-from cubearena import daphne_close  # noqa: E402
 from cubearena.ws_fallback import NoRouteConsumer  # noqa: E402
 from game.routing import channel_routes  # noqa: E402
 from game.routing import websocket_urlpatterns as game_ws  # noqa: E402
-from game.transport import backpressure  # noqa: E402
+from game.transport import backpressure, close_codes  # noqa: E402
 from lobby.routing import websocket_urlpatterns as lobby_ws  # noqa: E402
 
 backpressure.install()
-daphne_close.install()  # Daphne can then send 1013 (try again), which PROTOCOL.md uses
+close_codes.install()  # Daphne can then send 1013 (try again), which PROTOCOL.md uses
 # Last: any other path is accepted and closed 4404 instead of failing the handshake with a 500.
 no_route = [re_path(r"", NoRouteConsumer.as_asgi())]
 websocket_app = AllowedHostsOriginValidator(SessionMiddlewareStack(URLRouter(game_ws + lobby_ws + no_route)))

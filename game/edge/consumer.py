@@ -64,6 +64,12 @@ WELCOME_TRIES = 4  # asks for a welcome (the owner's, then any arbiter's) before
 
 class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
     grant: admission.SocketGrant | None = None
+    closing = False  # once we close, what the browser still sends is read no more, and nothing is sent
+
+    async def close(self, code=None, reason=None):
+        if not self.closing:
+            self.closing = True
+            await super().close(code=code, reason=reason)
 
     async def dispatch(self, message):
         # Database work goes through database_sync_to_async, which closes stale connections
@@ -243,7 +249,7 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
 
     # -- from the browser ------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
-        if self.grant is None:
+        if self.grant is None or self.closing:
             return
         try:
             raw = bytes_data if text_data is None else text_data
@@ -363,6 +369,8 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
     }
 
     async def _out(self, payload: str | bytes) -> None:
+        if self.closing:
+            return
         if isinstance(payload, bytes):
             await self.send(bytes_data=payload)
         else:

@@ -49,6 +49,8 @@ def install() -> None:
         return original_made(self)
 
     def serverSend(self, content, binary=False):
+        if self.state != self.STATE_OPEN:
+            return  # a closing socket's last sends go nowhere, quietly (autobahn would raise)
         if self.transport is not None:
             backlog = transport_backlog(self.transport)
             if backlog > bound:

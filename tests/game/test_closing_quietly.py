@@ -1,0 +1,41 @@
+"""A socket the server closes while frames are still on their way: no traceback in its log."""
+
+import asyncio
+import time
+
+import websockets
+
+from cubearena.liveserver import LiveServer
+from loadbots.client import Account
+
+
+async def scenario(server: LiveServer, abort: bool) -> int | None:
+    alice = Account(server.url)
+    await alice.guest("alice")
+    match = await alice.create_match("abuse", tick_rate=20)
+    sock = await alice.open_socket(match)
+    await sock.recv()  # welcome
+    try:
+        for _ in range(400):  # far past the abuse bound: the server closes mid-stream
+            await sock.ws.send("not json")
+        if abort:  # and the client is gone before the server has answered them all
+            sock.ws.transport.abort()
+        async for _ in sock.ws:
+            pass
+    except websockets.ConnectionClosed:
+        pass
+    await alice.close()
+    return sock.ws.close_code
+
+
+def test_a_socket_closed_for_abuse_while_frames_arrive_logs_no_traceback():
+    with LiveServer() as server:
+        code = asyncio.run(scenario(server, abort=False))
+        asyncio.run(scenario(server, abort=True))
+        deadline = time.monotonic() + 10
+        while server.log_path.read_text().count("closed for abuse") < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        log = server.log_path.read_text()
+    assert code == 4429
+    assert log.count("closed for abuse") == 2
+    assert "Traceback" not in log and "closed protocol" not in log, log[-3000:]
