@@ -107,6 +107,21 @@ TEST_DATABASE_URL = env_str("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def _static_build() -> str:
+    """A digest of the browser client's files: a page and a server that disagree on it were
+    built from different code (a rolling deploy), and the page is told to reload."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((BASE_DIR / "static").rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(BASE_DIR)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+BUILD_ID = env_str("CUBEARENA_BUILD") or _static_build()
+
 REDIS_URL = env_str("REDIS_URL") or ""
 # Keys and channel names on Redis start with it, so several deployments (or test runs) can share one.
 CHANNEL_PREFIX = env_str("CHANNEL_PREFIX", "cubearena")

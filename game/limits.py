@@ -26,6 +26,7 @@ NUDGE_DISTANCE = 1.0
 KEYFRAME_EVERY_S = 5.0  # a full snap every few seconds bounds a client's drift
 FLUSH_EVERY_S = 1.0  # records and the checkpoint are written in batches this often
 ARBITER_STALE_S = 5.0  # admission's guess: a recorded owner whose heartbeat is older may be gone
+PENDING_EVENTS_MAX = 200_000  # events kept for a database that is away; beyond, the oldest go
 DB_JOB_TIMEOUT_S = 10.0  # an arbiter's claim, flush or finish that takes longer has failed
 FINISH_TRIES = 5  # a match's final write is tried this often before it is left to the stale watch
 WELCOME_TIMEOUT_S = 5.0  # a socket waiting this long for its welcome asks again, once

@@ -3,6 +3,7 @@
 import json
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -130,6 +131,7 @@ def play(request, match_id):
         "arena": [match.arena_width, match.arena_depth],
         "speed": DEFAULT_SPEED,
         "is_creator": is_creator,
+        "build": settings.BUILD_ID,
     }
     context = {
         "match": match,

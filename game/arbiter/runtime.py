@@ -236,6 +236,7 @@ class MatchRuntime:
             "ack": seat.ack if seat else None,
             "players": state.players(),
             "snap": self._full().as_dict(binary),
+            "build": settings.BUILD_ID,  # a page built from other code is told to reload
         }
 
     async def leave(self, msg: MatchLeave) -> None:
@@ -581,6 +582,7 @@ class MatchRuntime:
         if self.records.settle(self.state, msg.flush, ok=not msg.error and msg.ours) and not msg.error:
             self.tail = [(t, d) for t, d in self.tail if t > self._flush_tick]  # the checkpoint has them
         if msg.error:
+            self._bound_pending()
             return
         if not msg.ours:
             self.step_down()
@@ -592,6 +594,13 @@ class MatchRuntime:
             out = verdicts.apply(self.state, action.verdict)
             self.records.applied.append((action.action, out.result))
             await self._announce(out)
+
+    def _bound_pending(self) -> None:
+        """The database is away: keep its events in memory, up to a bound (minutes of a busy match)."""
+        over = len(self.state.events) - limits.PENDING_EVENTS_MAX
+        if over > 0:
+            del self.state.events[:over]
+            log.error("match %s: database away too long; %d oldest events dropped", self.match_id, over)
 
     async def audit_due(self, msg: MatchAuditDue) -> None:
         """Send the auditor a second's evidence; its verdicts come back as `match.verdicts`."""

@@ -165,6 +165,10 @@ export class ArenaApp {
 
   onWelcome(detail) {
     const m = this.mirror;
+    if (detail.build && this.config.build && detail.build !== this.config.build && !this.staleShown) {
+      this.staleShown = true; // the match moved to a server running newer code than this page
+      this.hud.toasts.show("CubeArena was updated: reload the page to keep up.", "info");
+    }
     this.ownMotion.reset();
     if (detail.dropped?.length) this.hud.toasts.show(`${detail.dropped.length} order(s) were lost while reconnecting.`, "info");
     this.view.setArena(m.arena[0], m.arena[1]);

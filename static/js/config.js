@@ -30,6 +30,7 @@ export function parseConfig(text) {
     speed: Number.isFinite(cfg.speed) && cfg.speed > 0 ? cfg.speed : 5,
     is_creator: cfg.is_creator === true,
     name: typeof cfg.name === "string" ? cfg.name : "",
+    build: typeof cfg.build === "string" ? cfg.build : "",
   };
 }
 

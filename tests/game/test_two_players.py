@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from lobby.models import Match, MatchEvent, Participation
 
@@ -29,6 +30,7 @@ async def test_it_shows_alices_spawn_to_bob_within_three_ticks():
     (cube,) = [e for e in snap["ents"] if e["owner"] == alice.pk]
     assert (cube["x"], cube["z"], cube["cid"]) == (3, 4, "c1")
     assert snap["tick"] - b.welcome["snap"]["tick"] <= 3
+    assert a.welcome["build"] == b.welcome["build"] == settings.BUILD_ID  # pages compare it with theirs
     await a.until_acked(seq, alice.pk)
     await a.close()
     await b.close()

@@ -5,6 +5,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -176,7 +177,9 @@ def test_it_opens_a_match_for_a_player(client_as, alice, stub_play_template):
         "arena": [100, 100],
         "speed": 5,
         "is_creator": True,
+        "build": settings.BUILD_ID,
     }
+    assert len(settings.BUILD_ID) == 12  # a digest of static/, or CUBEARENA_BUILD
     assert not Participation.objects.exists()  # the seat is the socket's to take
 
 
