@@ -301,7 +301,7 @@ class MatchState:
             "next_id": w.next_id,
             "ents": [[e.id, e.owner, e.x, e.z, e.tx, e.tz] for e in w.entities.values()],
             "seats": {str(s.player): _seat_row(s, now) for s in self.seats.values()},
-            "history": [[t, [[i, x, z] for i, (x, z) in pos.items()]] for t, pos in self.history],
+            "history": [[t, list(pos.items())] for t, pos in self.history],  # [id, [x, z]] in JSON
             "born": [[i, t] for i, t in self.born.items()],
         }
 
@@ -320,7 +320,7 @@ class MatchState:
             if len(row) > 4:
                 _restore_seat(seat, row, now)
         for tick, positions in data.get("history", []):
-            self.history.append((int(tick), {int(i): (float(x), float(z)) for i, x, z in positions}))
+            self.history.append((int(tick), {int(i): (float(x), float(z)) for i, (x, z) in positions}))
         self.born = {int(i): int(t) for i, t in data.get("born", [])}
         self.audit_from = w.tick
         self.inputs = []
