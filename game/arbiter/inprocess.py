@@ -1,12 +1,15 @@
 """The embedded default: run the arbiter worker on the ASGI server's own event loop.
 
-Daphne has no ASGI lifespan, so the worker starts on first use, and again if the loop
-it ran on is gone (each test has its own loop).
+Daphne has no ASGI lifespan: the worker starts as soon as the server's reactor runs
+(`start_with_server`), so its stale watch adopts what a crashed predecessor left running
+before any socket asks; and on first use where no reactor runs (tests), and again if the
+loop it ran on is gone (each test has its own loop).
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 
 from channels.layers import get_channel_layer
 from channels.routing import ChannelNameRouter
@@ -32,6 +35,16 @@ def ensure_arbiter() -> None:
         ChannelNameRouter(channel_routes), list(channel_routes), get_channel_layer(), signals=False
     )
     _task = loop.create_task(_worker.arun(), name="in-process arbiter")
+
+
+def start_with_server() -> None:
+    """Under Daphne (runserver too), start the worker once the reactor's asyncio loop runs."""
+    if not settings.ARBITER_IN_PROCESS or "twisted.internet.reactor" not in sys.modules:
+        return  # not under Daphne (which installs its reactor before it loads the application)
+    from twisted.internet import reactor
+
+    # Startup triggers fire before the asyncio loop runs; callLater(0) runs inside it.
+    reactor.callWhenRunning(lambda: reactor.callLater(0, ensure_arbiter))
 
 
 async def stop_arbiter() -> None:
