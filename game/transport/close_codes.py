@@ -29,3 +29,13 @@ def install() -> None:
 
     sendClose.registered_codes = True
     WebSocketProtocol.sendClose = sendClose
+
+    # A frame over Daphne's message bound (1 MiB) made autobahn drop the TCP connection (the
+    # client saw 1006, no reason); close it with 1009 "message too big" instead.
+    original_connect = WebSocketProtocol.onConnect
+
+    def onConnect(self, request):
+        self.failByDrop = False
+        return original_connect(self, request)
+
+    WebSocketProtocol.onConnect = onConnect
