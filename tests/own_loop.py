@@ -5,6 +5,12 @@ import concurrent.futures
 import functools
 
 
+def run_async(coro):
+    """asyncio.run(coro) on a thread of its own (see in_own_loop), for sync tests."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def in_own_loop(test):
     """Run an async test on a fresh loop in a thread. Playwright's sync API (tests/browser)
     keeps a loop marked running in the main thread for the whole session; plain async tests

@@ -102,6 +102,7 @@ class ArbiterConsumer(WorkerConsumer):
     def boot(self) -> None:
         if self.watch is None:
             self.watch = asyncio.get_running_loop().create_task(self._watch(), name="stale watch")
+            self._pumps.append(self.watch)  # cancelled with the consumer, as its pumps are
             log.info("arbiter %s: live", self.channel_name)
 
     async def _watch(self) -> None:

@@ -42,7 +42,11 @@ class ArenaWorker(Worker):
             queue = self.get_or_create_application_instance(ARBITER_CHANNEL, self._scope(ARBITER_CHANNEL))
             queue.put_nowait(pack(ArbiterBoot()))
         self._listeners = [loop.create_task(self.listener(c)) for c in self.channels]
-        await self._done.wait()
+        try:
+            await self._done.wait()
+        finally:  # stopped, or cancelled (a test's loop ends): the listeners go with it
+            for task in self._listeners:
+                task.cancel()
 
     async def listener(self, channel):
         pause = 0.1

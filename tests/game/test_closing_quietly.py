@@ -1,12 +1,12 @@
 """Sockets the server closes (abuse, an oversized frame): a typed close, and no traceback in its log."""
 
-import asyncio
 import time
 
 import websockets
 
 from cubearena.liveserver import LiveServer
 from loadbots.client import Account
+from tests.own_loop import run_async
 
 
 async def scenario(server: LiveServer, abort: bool) -> int | None:
@@ -46,9 +46,9 @@ async def oversized(server: LiveServer) -> tuple[int, str]:
 
 def test_a_socket_closed_for_abuse_while_frames_arrive_logs_no_traceback():
     with LiveServer() as server:
-        code = asyncio.run(scenario(server, abort=False))
-        asyncio.run(scenario(server, abort=True))
-        too_big = asyncio.run(oversized(server))
+        code = run_async(scenario(server, abort=False))
+        run_async(scenario(server, abort=True))
+        too_big = run_async(oversized(server))
         deadline = time.monotonic() + 10
         while server.log_path.read_text().count("closed for abuse") < 2 and time.monotonic() < deadline:
             time.sleep(0.1)

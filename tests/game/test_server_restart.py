@@ -1,7 +1,6 @@
 """The embedded server is live from its start: what a crashed predecessor left running is
 adopted before any socket asks, and ends once nobody comes back."""
 
-import asyncio
 import signal
 import sqlite3
 import tempfile
@@ -10,6 +9,7 @@ from pathlib import Path
 
 from cubearena.liveserver import LiveServer
 from loadbots.client import Account
+from tests.own_loop import run_async
 
 
 async def start_a_match(server: LiveServer) -> str:
@@ -34,7 +34,7 @@ def test_a_match_left_running_by_a_crashed_server_is_adopted_at_start_and_ends_w
         env = {"DATABASE_URL": f"sqlite:///{db}", "CUBEARENA_MATCH_EMPTY_GRACE_S": "1"}
         first = LiveServer(env=env).start()
         try:
-            match = asyncio.run(start_a_match(first))
+            match = run_async(start_a_match(first))
             first.proc.send_signal(signal.SIGKILL)  # no goodbye: the record says running
             first.proc.wait(10)
         finally:

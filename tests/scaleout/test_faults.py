@@ -114,7 +114,8 @@ async def survives_losing_its_owner(make_cluster, redis_server, sig):
 
     async def counters_continue():
         rows = await seats(match["id"])
-        return rows[alice.player].spawned >= 5 and rows[bob.player].spawned >= 4 and rows
+        done = rows[alice.player].spawned >= 5 and rows[bob.player].spawned >= 4
+        return done and rows[alice.player].moves >= 2 and rows
 
     rows = await until(counters_continue, 5, "the seats' counters written on, not reset")
     assert rows[alice.player].online and rows[bob.player].online and rows[alice.player].moves >= 2
