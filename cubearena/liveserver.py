@@ -28,6 +28,11 @@ def stop_process(proc: subprocess.Popen | None, grace: float = 10) -> None:
             proc.kill()
 
 
+def daphne_argv(port: int) -> list[str]:
+    """The command that serves the project with Daphne on a loopback port."""
+    return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "cubearena.asgi:application"]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -76,16 +81,7 @@ class LiveServer:
             self.manage("collectstatic", "--noinput", "-v", "0")
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "cubearena.asgi:application",
-            ],
+            daphne_argv(self.port),
             cwd=ROOT,
             env=self.env,
             stdout=self._log,

@@ -38,7 +38,7 @@ import pytest
 import redis
 import websockets
 
-from cubearena.liveserver import free_port
+from cubearena.liveserver import daphne_argv, free_port
 from loadbots.client import Account
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -312,17 +312,7 @@ class Cluster:
 
     def start_server(self) -> Process:
         port = free_port()
-        argv = [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "cubearena.asgi:application",
-        ]
-        server = self._spawn(f"server{len(self.servers) + 1}", argv, port)
+        server = self._spawn(f"server{len(self.servers) + 1}", daphne_argv(port), port)
         self.servers.append(server)
         return server
 
