@@ -143,6 +143,11 @@ MATCH_EMPTY_GRACE_S = env_float("CUBEARENA_MATCH_EMPTY_GRACE_S", 60.0, lo=0.1)
 # this long is gone (its server died, or its leave was lost) and its seat goes offline.
 SOCKET_SILENT_S = env_float("CUBEARENA_SOCKET_SILENT_S", 9.0, lo=0.3, hi=600)
 
+# Prometheus metrics (game/metrics.py): /metrics answers loopback, or this bearer token; a
+# `runworker` serves them on this loopback port (0: not at all; give each worker its own).
+METRICS_TOKEN = env_str("CUBEARENA_METRICS_TOKEN") or ""
+METRICS_PORT = env_int("CUBEARENA_METRICS_PORT", 0, lo=0, hi=65535)
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {

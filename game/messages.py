@@ -32,6 +32,7 @@ import msgspec
 from channels.exceptions import ChannelFull
 from msgspec import Struct
 
+from game import metrics
 from game.sim.commands import Command
 from game.sim.verdicts import Verdict
 
@@ -311,13 +312,26 @@ _PLAIN = {AuditBatch: "batch", GameMessage: "msg", MatchNote: "payload"}  # each
 async def send(layer, channel: str, msg: Message, match: str = "") -> bool:
     """Send; a full or failing layer is logged, not raised: the receiver falls behind, the
     sender (a match, a worker) goes on. False if it was not sent."""
+    kind = type(msg).__name__
     try:
         await layer.send(channel, pack(msg))
+        _count(metrics.LAYER_SENT, kind)
         return True
     except Exception as exc:
+        _count(metrics.LAYER_FAILED, kind)
         if _first_in_a_second(f"send:{type(msg).__name__}:{type(exc).__name__}"):
             log.warning("match %s: could not send %s to %s: %r", match, type(msg).__name__, channel, exc)
         return False
+
+
+_children: dict = {}  # (counter, label) -> its child: labels() costs a lookup and a lock each time
+
+
+def _count(counter, label: str) -> None:
+    child = _children.get((counter, label))
+    if child is None:
+        child = _children[(counter, label)] = counter.labels(label)
+    child.inc()
 
 
 def _first_in_a_second(key: str) -> bool:
@@ -337,6 +351,7 @@ async def post(layer, channel: str, msg: Message, match: str = "") -> None:
     for _ in range(200):
         try:
             await layer.send(channel, pack(msg))
+            _count(metrics.LAYER_SENT, type(msg).__name__)
             return
         except ChannelFull:
             await asyncio.sleep(0.05)
@@ -385,6 +400,7 @@ def unpack(raw: dict, accepts) -> Message:
 
 def receive(raw, accepts, who: str) -> Message | None:
     """`unpack`, or log the refusal (rate-limited) and give None: the caller drops it."""
+    _count(metrics.LAYER_RECEIVED, who)
     try:
         if not isinstance(raw, dict):
             raise Refused(f"not a message: {type(raw).__name__}")

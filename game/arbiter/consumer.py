@@ -22,7 +22,7 @@ import random
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from game import limits
+from game import limits, metrics
 from game.arbiter.runtime import MatchRuntime
 from game.messages import (
     ARBITER_CHANNEL,
@@ -62,6 +62,8 @@ RUNTIMES: dict[str, MatchRuntime] = {}
 # What a socket sends the owner it knows: if that is not us, it must look again.
 ASKS_OWNER = (MatchJoin, MatchCmd, MatchResync, MatchEnd, MatchAlive)
 CLAIMS: dict[str, tuple[Lane, list[MatchJoin]]] = {}  # claims out: the joins that wait for them
+metrics.MATCHES.set_function(lambda: len(RUNTIMES))
+metrics.PLAYERS.set_function(lambda: sum(len(r.sockets) for r in list(RUNTIMES.values())))
 
 
 class ArbiterConsumer(WorkerConsumer):
@@ -224,3 +226,4 @@ class ArbiterConsumer(WorkerConsumer):
 def _forget(match_id: str, runtime: MatchRuntime) -> None:
     if RUNTIMES.get(match_id) is runtime:
         del RUNTIMES[match_id]
+        metrics.forget_match(match_id)

@@ -20,7 +20,7 @@ import uuid
 import msgspec
 from django.conf import settings
 
-from game import limits
+from game import limits, metrics
 from game.arbiter import clock
 from game.arbiter.pending import PendingRecords
 from game.messages import (
@@ -68,6 +68,11 @@ from lobby.notify import notify_lobby
 from lobby.ticklag import TickLag
 
 log = logging.getLogger("game.arbiter")
+
+
+_ACCEPTED = metrics.COMMANDS.labels("accepted")
+_TEXT_BYTES = metrics.SNAPSHOT_BYTES.labels("json")
+_BINARY_BYTES = metrics.SNAPSHOT_BYTES.labels("msgpack")
 
 
 def now_ms() -> int:
@@ -167,6 +172,7 @@ class MatchRuntime:
             self.state.world.tick,
             len(self.tail),
         )
+        metrics.OWNERSHIP.labels(kind).inc()
         if claim.adopted:
             await self._group(GameRejoin(arbiter=self.channel))
 
@@ -268,6 +274,7 @@ class MatchRuntime:
         """Admit a command into the next tick's queue, or answer with a reject now."""
         reject = self.state.submit(msg.cmd, self.loop.time())
         if reject is not None:
+            metrics.COMMANDS.labels(reject.code).inc()
             await self._reject(msg.reply, reject)
 
     async def end(self, msg: MatchEnd) -> None:
@@ -338,7 +345,11 @@ class MatchRuntime:
         entry = self.state.take_entry()
         data = inputlog.encode(entry)
         self.tail.append((entry.tick, data))
+        applied = sum(1 for op in entry.ops if isinstance(op, inputlog.Applied))
+        if applied:
+            _ACCEPTED.inc(applied)
         for reject in result.rejects:
+            metrics.COMMANDS.labels(reject.code).inc()
             sock = self.sockets.get(reject.player)
             if sock is not None:
                 await self._reject(sock[0], reject)
@@ -354,7 +365,9 @@ class MatchRuntime:
         else:
             snap = delta_snap(self.state.world, now_ms(), result.acks, result.changes)
         await self._publish(snap)
-        self.tick_lag.add(self.loop.time() - msg.due)
+        lag = self.loop.time() - msg.due
+        self.tick_lag.add(lag)
+        metrics.TICK_LAG.observe(lag)
         if self.flush_wanted and self._flush_task is None:
             self.flush_wanted = False
             self._start_flush(now)
@@ -448,6 +461,7 @@ class MatchRuntime:
         self.disposed = True
         self._stop_timers()
         log.warning("match %s: another arbiter owns it now; stepping down", self.match_id)
+        metrics.OWNERSHIP.labels("step_down").inc()
         if self._on_gone is not None:
             self._on_gone()
 
@@ -473,6 +487,7 @@ class MatchRuntime:
             log.warning("match %s: lease not released (it lapses): %r", self.match_id, exc)
         await self._group(GameRejoin(arbiter=""))
         log.warning("match %s: handed over at tick %d", self.match_id, self.state.world.tick)
+        metrics.OWNERSHIP.labels("hand_off").inc()
         if self._on_gone is not None:
             self._on_gone()
 
@@ -553,6 +568,9 @@ class MatchRuntime:
         checkpoint is taken right after a tick's log entry, so the log continues it)."""
         self._sweep(self.loop.time())
         self.flush_wanted = True  # if one is still out, the next one carries both seconds
+        metrics.MATCH_PLAYERS.labels(self.match_id).set(len(self.sockets))
+        metrics.MATCH_CUBES.labels(self.match_id).set(len(self.state.world.entities))
+        metrics.MATCH_TICK.labels(self.match_id).set(self.state.world.tick)
 
     def _start_flush(self, now: float) -> None:
         """Write what the match owes its records, off the loop; one flush out at a time."""
@@ -624,6 +642,10 @@ class MatchRuntime:
             text=snap.text if text else None,
             data=snap.data if binary else None,
         )
+        if text:
+            _TEXT_BYTES.inc(len(msg.text))
+        if binary:
+            _BINARY_BYTES.inc(len(msg.data))
         await self._group(msg)
 
     async def _group(self, msg: Message) -> None:

@@ -17,6 +17,7 @@ import logging
 import signal
 
 from channels.worker import Worker
+from django.conf import settings
 
 from game.messages import ARBITER_CHANNEL, ArbiterBoot, ArbiterStop, pack
 
@@ -35,6 +36,11 @@ class ArenaWorker(Worker):
 
     async def handle(self):
         loop = asyncio.get_running_loop()
+        if self.signals and settings.METRICS_PORT:  # a runworker process: its own metrics port
+            from prometheus_client import start_http_server
+
+            start_http_server(settings.METRICS_PORT, addr="127.0.0.1")
+            log.info("metrics on http://127.0.0.1:%d/metrics", settings.METRICS_PORT)
         if self.signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, lambda: loop.create_task(self.stop()))

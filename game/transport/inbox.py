@@ -17,14 +17,19 @@ import asyncio
 import functools
 import logging
 import math
+import weakref
 
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
+
+from game import metrics
 
 log = logging.getLogger("game.inbox")
 
 INBOX_SIZE = 64  # beyond this, a pump waits and the layer's own capacity bound applies
 _last_warning = [0.0]
+_inboxes: weakref.WeakSet = weakref.WeakSet()
+metrics.QUEUED.set_function(lambda: sum(q.qsize() for q in list(_inboxes)))
 
 
 def _first_in_a_second() -> bool:
@@ -45,6 +50,7 @@ class InboxConsumerMixin:
         adopt = getattr(self.channel_layer, "adopt", None)
         size = max(INBOX_SIZE, self.channel_layer.get_capacity(self.channel_name)) if adopt else INBOX_SIZE
         self._inbox: asyncio.Queue = asyncio.Queue(size)
+        _inboxes.add(self._inbox)
         self._pumps: list[asyncio.Task] = []
         self.add_source(receive)
         if adopt is not None:
