@@ -274,6 +274,10 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         if self.spectator:
             raise ProtocolError("spectator", "spectators cannot change the world", msg.seq)
         if not self.welcomed:
+            if self.welcome_tick >= 0:  # welcomed before: the match is moving to another arbiter
+                raise ProtocolError(
+                    "busy", "the match is moving to another server; send it again", msg.seq, 250
+                )
             raise ProtocolError("bad_message", "wait for welcome before sending commands", msg.seq)
         forward = MatchCmd(match=self.match_id, reply=self.channel_name, cmd=to_command(msg, self.player))
         try:
