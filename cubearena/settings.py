@@ -165,7 +165,7 @@ if REDIS_URL:
         },
         # Group broadcasts (snapshots): published once per group, fanned out per process.
         "broadcast": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "game.transport.redis_layer.ArenaPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 "prefix": CHANNEL_PREFIX + "-bcast",

@@ -10,6 +10,9 @@ arbiter` under the load bots, benchmarks/README.md "Profiles"):
 - a message older than `MAX_AGE_S` when it is received is dropped: a Redis restarted from
   its dump hands back queues from before its stop (a join of a socket long gone, commands
   nobody waits for), and stock delivers them however old.
+- a send that meets a dead pooled connection (Redis restarted since it was last used) is
+  tried once more on a fresh one: stock raised, and the message (a welcome, a snapshot) was
+  lost although Redis was back. The pub/sub layer's group_send gets the same second try.
 Receiving (with its backup queue) and groups are otherwise stock: a consumer that adopts its
 channel still receives from Redis what other processes send it (`remote_too`).
 """
@@ -21,6 +24,8 @@ import time
 
 from channels.exceptions import ChannelFull
 from channels_redis.core import RedisChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 # KEYS[1]: the channel's key; ARGV: now, expiry (s), capacity, the serialised message.
 SEND = """
@@ -92,14 +97,23 @@ class ArenaRedisChannelLayer(RedisChannelLayer):
             message["__asgi_channel__"] = channel
             name = self.non_local_name(channel)
         index = self.consistent_hash(channel) if "!" in channel else next(self._send_index_generator)
-        added = await self.connection(index).eval(
-            SEND,
-            1,
-            self.prefix + name,
-            repr(time.time()),
-            int(self.expiry),
-            self.get_capacity(channel),
-            self.serialize(message),
-        )
+        args = (SEND, 1, self.prefix + name, repr(time.time()), int(self.expiry), self.get_capacity(channel))
+        data = self.serialize(message)
+        try:
+            added = await self.connection(index).eval(*args, data)
+        except RedisConnectionError:  # a pooled connection from before a restart: once more
+            added = await self.connection(index).eval(*args, data)
         if not added:
             raise ChannelFull(channel)
+
+
+class ArenaPubSubChannelLayer(RedisPubSubChannelLayer):
+    """channels-redis' pub/sub layer (group broadcasts), with a second try for a publish that
+    met a connection from before a Redis restart."""
+
+    async def group_send(self, group, message):
+        layer = self._get_layer()  # the stock class proxies every call to this loop's layer
+        try:
+            await layer.group_send(group, message)
+        except RedisConnectionError:
+            await layer.group_send(group, message)

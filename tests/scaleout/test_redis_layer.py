@@ -77,3 +77,22 @@ async def test_a_message_older_than_the_bound_is_dropped_on_receipt():
     await layer.send("arbiter-stale", {"type": "x", "i": "fresh"})
     assert (await asyncio.wait_for(layer.receive("arbiter-stale"), 5))["i"] == "fresh"
     await layer.flush()
+
+
+async def test_a_send_after_redis_restarted_goes_through_on_a_fresh_connection(redis_server):
+    """The pooled connection died with the old Redis: the first send after it is back must not
+    be lost (it was a welcome, or a snapshot)."""
+    from game.transport.redis_layer import ArenaPubSubChannelLayer
+
+    layer = make_layer(hosts=[{"address": redis_server.url}])
+    pubsub = ArenaPubSubChannelLayer(hosts=[{"address": redis_server.url}], prefix=layer.prefix + "-b")
+    ch = await layer.new_channel()
+    await layer.send(ch, {"type": "x", "i": "before"})
+    assert (await asyncio.wait_for(layer.receive(ch), 5))["i"] == "before"
+    await pubsub.group_send("g", {"type": "x"})
+    await asyncio.to_thread(redis_server.restart_empty)
+    await layer.send(ch, {"type": "x", "i": "after"})  # raised ConnectionError before the retry
+    await pubsub.group_send("g", {"type": "x"})
+    assert (await asyncio.wait_for(layer.receive(ch), 5))["i"] == "after"
+    await layer.flush()
+    await pubsub.flush()
