@@ -424,6 +424,9 @@ class MatchRuntime:
     def _sweep(self, now: float) -> None:
         """Seats whose socket went silent go offline: its server died, or its leave was lost."""
         silent = settings.SOCKET_SILENT_S
+        if not self.log_synced:  # Redis is away: nobody can be heard, so silence says nothing
+            self.heard = dict.fromkeys(self.heard, now)
+            return
         for player, (reply, _) in list(self.sockets.items()):
             if now - self.heard.get(reply, now) > silent:
                 del self.sockets[player]
