@@ -476,12 +476,12 @@ class MatchRuntime:
             return
         self.disposed = True
         self._stop_timers()
-        try:
+        try:  # bounded: the worker must be gone within 10 s of SIGTERM
             if self._flush_task is not None:
-                out = await self._flush_task
+                out = await asyncio.wait_for(asyncio.shield(self._flush_task), 1.5)
                 self.records.settle(self.state, out.flush, ok=not out.error and out.ours)
             batch = self.records.batch(self.state, self.tick_lag.as_json(), self.loop.time(), hand_off=True)
-            await self.lane.run(records_flush.flush, batch, timeout=3.0)
+            await self.lane.run(records_flush.flush, batch, timeout=2.0)
         except Exception as exc:  # the log and the last checkpoint still carry the match
             log.warning("match %s: final checkpoint not written: %r", self.match_id, exc)
         try:

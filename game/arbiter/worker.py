@@ -5,9 +5,11 @@ stop gracefully.
   Channels lets the ConnectionError end the listener, and with it the process.
 - The arbiter is live from the worker's start (ArbiterBoot: its stale watch runs), not from
   the first message some socket happens to send it.
-- SIGTERM (or SIGINT) stops taking work (the named channels are no longer read), hands every
-  match over (ArbiterStop: final checkpoint, lease released, sockets told to rejoin), and
-  exits within `STOP_WITHIN_S`.
+- SIGTERM (or SIGINT) stops taking work, hands every match over (ArbiterStop: final
+  checkpoint, lease released, sockets told to rejoin), and exits within 10 s. A listener is
+  never cancelled in the middle of a receive (a message Redis popped for it would be lost,
+  such as a rejoining socket's start request): it finishes the receive it is in, and what it
+  got after the stop began goes back on its channel for another worker.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from game.messages import ARBITER_CHANNEL, ArbiterBoot, ArbiterStop, pack
 
 log = logging.getLogger("game.worker")
 
-STOP_WITHIN_S = 8.0  # the hand-off's bound; orchestrators kill at 10 s
+STOP_WITHIN_S = 4.0  # the hand-off's bound
+LISTENER_WAIT_S = 5.5  # a receive in progress ends within channels-redis' 5 s BZPOPMIN
 
 
 class ArenaWorker(Worker):
@@ -33,6 +36,7 @@ class ArenaWorker(Worker):
         self.stopped = asyncio.Event()  # set by the arbiter when its matches are handed over
         self._listeners: list[asyncio.Task] = []
         self._done = asyncio.Event()  # `handle` (and so the process) ends when it is set
+        self.stopping = False
 
     async def handle(self):
         loop = asyncio.get_running_loop()
@@ -56,7 +60,7 @@ class ArenaWorker(Worker):
 
     async def listener(self, channel):
         pause = 0.1
-        while True:
+        while not self.stopping:
             try:
                 message = await self.channel_layer.receive(channel)
             except (asyncio.CancelledError, RuntimeError):  # RuntimeError: the loop is closing
@@ -72,6 +76,9 @@ class ArenaWorker(Worker):
                 pause = 0.1
             if not isinstance(message, dict) or not message.get("type"):
                 continue  # the consumer's typed dispatch logs what it cannot read
+            if self.stopping:  # received after the stop began: another worker's to take
+                await self.channel_layer.send(channel, message)
+                return
             await self.get_or_create_application_instance(channel, self._scope(channel)).put(message)
 
     def _scope(self, channel: str) -> dict:
@@ -80,11 +87,10 @@ class ArenaWorker(Worker):
 
     async def stop(self) -> None:
         """Stop reading the named channels, hand the matches over, then end `handle`."""
-        if not self._listeners or all(t.done() for t in self._listeners):
+        if self.stopping or not self._listeners:
             return
+        self.stopping = True
         log.warning("stopping: no new work; handing matches over")
-        for task in self._listeners:
-            task.cancel()
         instance = self.application_instances.get(ARBITER_CHANNEL)
         if instance is not None:
             instance["input_queue"].put_nowait(pack(ArbiterStop()))
@@ -92,5 +98,6 @@ class ArenaWorker(Worker):
                 await asyncio.wait_for(self.stopped.wait(), STOP_WITHIN_S)
             except TimeoutError:
                 log.error("stopping: matches not all handed over within %.0f s", STOP_WITHIN_S)
+        await asyncio.wait(self._listeners, timeout=LISTENER_WAIT_S)
         log.warning("stopped")
         self._done.set()
