@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import threading
 
 from channels.worker import Worker
 from django.conf import settings
@@ -26,7 +28,14 @@ from game.messages import ARBITER_CHANNEL, ArbiterBoot, ArbiterStop, pack
 log = logging.getLogger("game.worker")
 
 STOP_WITHIN_S = 4.0  # the hand-off's bound
-LISTENER_WAIT_S = 5.5  # a receive in progress ends within channels-redis' 5 s BZPOPMIN
+LISTENER_WAIT_S = 5.0  # a receive in progress ends within channels-redis' 5 s BZPOPMIN
+EXIT_WITHIN_S = 9.5
+
+
+def _exit_now() -> None:
+    log.error("stopping: still running %.1f s after the signal; exiting now", EXIT_WITHIN_S)
+    logging.shutdown()
+    os._exit(0)
 
 
 class ArenaWorker(Worker):
@@ -91,6 +100,11 @@ class ArenaWorker(Worker):
             return
         self.stopping = True
         log.warning("stopping: no new work; handing matches over")
+        # Whatever hangs on the way out (a task that will not cancel, a driver), the process
+        # is gone within 10 s of the signal, as orchestrators expect.
+        deadline = threading.Timer(EXIT_WITHIN_S, _exit_now)
+        deadline.daemon = True
+        deadline.start()
         instance = self.application_instances.get(ARBITER_CHANNEL)
         if instance is not None:
             instance["input_queue"].put_nowait(pack(ArbiterStop()))
