@@ -66,6 +66,16 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
     grant: admission.SocketGrant | None = None
     closing = False  # once we close, what the browser still sends is read no more, and nothing is sent
 
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:  # however the socket ended (even by a handler raising): its timers end with it
+            for task in (self.watchdog, self.prober, self.keepalive):
+                if task is not None:
+                    task.cancel()
+
+    watchdog = prober = keepalive = None
+
     async def close(self, code=None, reason=None):
         if not self.closing:
             self.closing = True
@@ -100,6 +110,7 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         self.watchdog: asyncio.Task | None = None
         self.prober: asyncio.Task | None = None
         self.keepalive: asyncio.Task | None = None
+        self.join_sent = False
         self.heard_at = 0.0  # loop time the owner last sent this socket anything
         self.probes: dict[float, float] = {}  # server ping t -> monotonic time sent
         await self.accept()  # refusals are accept + close with a code (PROTOCOL.md)
@@ -125,16 +136,14 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         self.heard_at = loop.time()
         while True:
             await asyncio.sleep(every)
-            if not self.welcomed:
-                continue  # the welcome watchdog is in charge
-            if loop.time() - self.heard_at > settings.MATCH_LEASE_S + 1.0:
+            if self.welcomed and loop.time() - self.heard_at > settings.MATCH_LEASE_S + 1.0:
                 log.warning("match %s: owner silent; looking for the match's owner", self.match_id)
                 self.heard_at = loop.time()
                 self.welcomed = False
                 await self._ask_welcome("")
-                continue
-            alive = MatchAlive(match=self.match_id, player=self.player, reply=self.channel_name)
-            await self._tell_owner(alive)
+            if self.arbiter:  # also while a rejoin waits: the owner may be the same one
+                alive = MatchAlive(match=self.match_id, player=self.player, reply=self.channel_name)
+                await self._tell_owner(alive)
 
     async def _tell_owner(self, msg) -> bool:
         """Send to the owner; a full or unreachable layer is not this socket's end."""
@@ -154,8 +163,9 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
             self.add_source(functools.partial(self.bcast.receive, self.bcast_channel), layer=True)
         await self.bcast.group_add(self.grant.group, self.bcast_channel)
 
-    async def _ask_welcome(self, owner: str, retry: bool = True) -> None:
-        """Join through the owning arbiter, or through `arbiter` to start or adopt the match."""
+    async def _ask_welcome(self, owner: str) -> bool:
+        """Join through the owning arbiter, or through `arbiter` to start or adopt the match.
+        False if the join could not be sent (the layer is down): the watchdog asks again soon."""
         g = self.grant
         join = MatchJoin(
             match=g.match_id,
@@ -174,18 +184,26 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
                 await self.channel_layer.send(ARBITER_CHANNEL, pack(start))
         except Exception as exc:  # the layer is down: the watchdog asks again
             log.info("match %s: join not sent: %r", self.match_id, exc)
+            self.join_sent = False
+        else:
+            self.join_sent = True
         if self.watchdog is None or self.watchdog.done():
             self.watchdog = asyncio.get_running_loop().create_task(self._await_welcome())
+        return self.join_sent
 
     async def _await_welcome(self) -> None:
-        """Ask again until a welcome comes (an adoption takes up to a lease), then give up 1013."""
-        for _ in range(WELCOME_TRIES):
-            await asyncio.sleep(limits.WELCOME_TIMEOUT_S)
+        """Ask again until a welcome comes (an adoption takes up to a lease), then give up 1013.
+        A join the layer refused is sent again within half a second, not after the timeout."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + (WELCOME_TRIES + 1) * limits.WELCOME_TIMEOUT_S
+        while loop.time() < give_up:
+            wait = limits.WELCOME_TIMEOUT_S if self.join_sent else 0.5
+            await asyncio.sleep(min(wait, max(0.0, give_up - loop.time())))
             if self.welcomed:
                 return
-            log.warning("match %s: no welcome for player %s; asking any arbiter", self.match_id, self.player)
+            if self.join_sent:
+                log.warning("match %s: no welcome for player %s; asking again", self.match_id, self.player)
             await self._ask_welcome("")
-        await asyncio.sleep(limits.WELCOME_TIMEOUT_S)
         if not self.welcomed:
             await self.close(code=1013, reason="no game server answered; try again")
 
@@ -214,10 +232,13 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         await self._forward(message)
 
     async def _forward(self, message: GameSnap) -> None:
-        if message.tick <= self.welcome_tick and not message.full:
-            return  # older than the state the welcome carried
+        if message.tick < self.welcome_tick or (message.tick == self.welcome_tick and not message.full):
+            return  # older than the state the welcome carried (a full one too: a rejoin's backlog)
+        payload = message.data if self.binary else message.text
+        if payload is None:
+            return  # published before the owner knew this socket's encoding: it resyncs on the gap
         self.last_tick = max(self.last_tick, message.tick)
-        await self._out(message.data if self.binary else message.text)
+        await self._out(payload)
 
     async def game_message(self, message: GameMessage):
         if self.welcomed or message.msg.get("type") in ("reject", "error"):
