@@ -313,3 +313,9 @@ def test_it_keeps_a_private_summary_private(client_as, alice, mallory):
     assert Client().get(f"/match/{match.id}/", {"code": match.join_code})["Location"] == (
         f"{url}?code={match.join_code}"
     )
+
+
+def test_every_page_has_a_favicon_and_favicon_ico_is_not_a_404(client):
+    assert b'rel="icon"' in client.get("/").content
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
