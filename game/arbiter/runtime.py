@@ -322,6 +322,7 @@ class MatchRuntime:
             log.warning("match %s: player %s kicked (%s)", self.match_id, out.kicked, out.reason)
         if out.corrected:
             correction = {"type": "correction", "ids": out.corrected, "reason": out.reason}
+            correction.update(by=out.by, action=out.action)
             await self._group(GameMessage(msg=correction))
 
     async def resync(self, msg: MatchResync) -> None:

@@ -36,6 +36,8 @@ class Outcome:
     reason: str = ""  # the correction's reason, for players
     kicked: int | None = None  # a player whose socket must close (4430)
     rule: str = ""
+    action: str = ""  # what the correction did to its cubes: "moved" or "removed"
+    by: str = "server"  # "operator" when a person did it, so players are told so
 
 
 def apply(state: MatchState, v: Verdict) -> Outcome:
@@ -47,15 +49,17 @@ def apply(state: MatchState, v: Verdict) -> Outcome:
     if v.kind == "correction":
         done = [i for i in v.ids if state.place(i, *(v.to or (0.0, 0.0)))]
         payload["to"] = list(v.to or (0.0, 0.0))
-        out = Outcome(f"moved {done}", done, f"{v.rule}: moved back by the server")
+        out = Outcome(f"moved {done}", done, f"{v.rule}: moved back by the server", action="moved")
     elif v.kind == "removal":
         done = [i for i in v.ids if state.remove(i)]
-        out = Outcome(f"removed {done}", done, f"{v.rule}: removed by the server")
+        out = Outcome(f"removed {done}", done, f"{v.rule}: removed by the server", action="removed")
     else:  # warning: a strike; enough of them and the auditor asks for a kick
         if v.player is not None:
             state.strike(v.player)
         out = Outcome("warned")
     state.events.append(Event(tick, "correction" if v.kind == "removal" else v.kind, v.player, payload))
+    if v.rule == "operator":
+        out.by = "operator"
     return out
 
 
@@ -70,5 +74,11 @@ def kick(state: MatchState, player: int | None, rule: str) -> Outcome:
         state.remove(ent_id)
     state.events.append(Event(state.world.tick, "kick", player, {"rule": rule, "removed": gone}))
     return Outcome(
-        f"kicked, removed {len(gone)} cubes", gone, f"{rule}: player removed", kicked=player, rule=rule
+        f"kicked, removed {len(gone)} cubes",
+        gone,
+        f"{rule}: player removed",
+        kicked=player,
+        rule=rule,
+        action="removed",
+        by="operator" if rule == "operator" else "server",
     )

@@ -31,10 +31,13 @@ async def alice_and_bob():
     return match, alice, bob, a, b, cube_id
 
 
-async def both_see_correction(a: Client, b: Client, cube_id: int, at: tuple[float, float]) -> None:
+async def both_see_correction(
+    a: Client, b: Client, cube_id: int, at: tuple[float, float], by: str = "server"
+) -> None:
     for client in (a, b):
         correction = await client.next("correction")
         assert correction["ids"] == [cube_id] and correction["reason"]
+        assert (correction["by"], correction["action"]) == (by, "moved")
         await client.next("snap", where=lambda m: any(e["id"] == cube_id for e in m["ents"]))
         assert (client.ents[cube_id]["x"], client.ents[cube_id]["z"]) == at
 
@@ -77,7 +80,7 @@ async def test_it_applies_an_operator_move_from_the_admin_and_records_who():
 
     action = await operate_in_admin()
     assert action.requested_by_name == "olga"
-    await both_see_correction(a, b, cube_id, (12.5, -7.0))
+    await both_see_correction(a, b, cube_id, (12.5, -7.0), by="operator")
     event = await event_recorded(match, "correction")
     assert event.payload["evidence"]["by"] == "olga"
     await database_sync_to_async(action.refresh_from_db)()

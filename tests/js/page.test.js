@@ -74,3 +74,10 @@ test("final closes and connection states have words", () => {
   assert.equal(connectionText({ state: "waiting", retryIn: 2000 }), "reconnecting in 2.0 s");
   assert.equal(connectionText({ state: "connecting", attempt: 3 }), "reconnecting…");
 });
+
+test("a correction says who made it and what it did", () => {
+  assert.equal(noticeText({ kind: "correction", by: "operator", action: "moved" }), "An operator moved some cubes.");
+  assert.equal(noticeText({ kind: "correction", by: "operator", action: "removed" }), "An operator removed some cubes.");
+  assert.equal(noticeText({ kind: "correction", by: "server", action: "moved" }), "The server moved some cubes back into place.");
+  assert.equal(noticeText({ kind: "correction" }), "The server moved some cubes back into place.");
+});

@@ -23,10 +23,16 @@ export const ERROR_TEXT = Object.freeze({
   not_creator: "Only the match's creator can end it.",
 });
 
-/** One line for a `reject`, `error` or `correction` notice ({kind, code, message, retryMs}). */
-export function noticeText({ kind, code, message, retryMs }) {
+/** What a correction did, in words: who did it (an operator, or the server's rules) and how. */
+function correctionText(by, action) {
+  if (by === "operator") return action === "removed" ? "An operator removed some cubes." : "An operator moved some cubes.";
+  return action === "removed" ? "The server removed some cubes (a rule was broken)." : "The server moved some cubes back into place.";
+}
+
+/** One line for a `reject`, `error` or `correction` notice ({kind, code, message, retryMs, by, action}). */
+export function noticeText({ kind, code, message, retryMs, by, action }) {
   let text;
-  if (kind === "correction") text = "The server moved some cubes back into place.";
+  if (kind === "correction") text = correctionText(by, action);
   else if (kind === "reject") text = REJECT_TEXT[code];
   else text = ERROR_TEXT[code];
   if (!text) text = message ? `${message}` : `Refused (${code || "unknown"}).`;

@@ -103,7 +103,7 @@ export class MatchSession extends EventTarget {
         const ids = Array.isArray(msg.ids) ? msg.ids : [];
         this.mirror.markCorrected(ids);
         this.dispatchEvent(new CustomEvent("correction", { detail: { ids, reason: msg.reason ?? "" } }));
-        return this.notice("correction", { code: "correction", message: msg.reason ?? "" });
+        return this.notice("correction", { code: "correction", message: msg.reason ?? "", by: msg.by, action: msg.action });
       }
       case "pong":
         return this.dispatchEvent(new CustomEvent("pong", { detail: msg }));
@@ -167,6 +167,8 @@ export class MatchSession extends EventTarget {
   notice(kind, msg) {
     const detail = { kind, code: msg.code ?? "", message: msg.message ?? "", seq: msg.seq ?? null };
     if (msg.retry_ms !== undefined) detail.retryMs = msg.retry_ms;
+    if (msg.by !== undefined) detail.by = msg.by;
+    if (msg.action !== undefined) detail.action = msg.action;
     this.dispatchEvent(new CustomEvent("notice", { detail }));
   }
 
