@@ -71,8 +71,32 @@ class MatchAdmin(admin.ModelAdmin):
     list_select_related = ["creator"]
     date_hierarchy = "created"
     raw_id_fields = ["creator"]
-    readonly_fields = ["id", "created", "tick_lag_summary", "checkpoint", "tick_lag"]
+    exclude = ["tick_lag"]  # shown as its summary
+    # What the game writes is never edited by hand; while the match runs, its settings neither.
+    GAME_WRITES = [
+        "id", "created", "status", "started", "ended", "end_reason", "arbiter_channel", "epoch",
+        "last_tick", "last_tick_at", "tick_lag_summary", "final_entities", "checkpoint",
+    ]  # fmt: skip
+    LIVE_SETTINGS = ["tick_rate", "arena_width", "arena_depth", "max_players", "creator"]
     inlines = [ParticipationInline, MatchEventInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status == Match.Status.RUNNING:
+            return [*self.GAME_WRITES, *self.LIVE_SETTINGS]
+        return self.GAME_WRITES
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would delete matches with events too
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        # A match's events are its evidence: a match that has any is not deleted here
+        # (`manage.py prunerecords` applies the retention policy).
+        if obj is not None and obj.events.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
     actions = ["operate"]
 
     def get_queryset(self, request):
@@ -123,8 +147,27 @@ class ParticipationAdmin(admin.ModelAdmin):
 
 @admin.register(MatchEvent)
 class MatchEventAdmin(admin.ModelAdmin):
-    list_display = ["match", "tick", "kind", "player", "created"]
+    """Events are evidence (rule verdicts among them): read, never added, edited or deleted here."""
+
+    list_display = ["match", "tick", "kind", "player", "rule", "reason", "created"]
     list_filter = ["kind"]
     search_fields = ["match__name", "player__nickname"]
     list_select_related = ["match", "player"]
-    raw_id_fields = ["match", "player"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="rule")
+    def rule(self, obj):
+        return (obj.payload or {}).get("rule", "") or (obj.payload or {}).get("code", "")
+
+    @admin.display(description="reason")
+    def reason(self, obj):
+        payload = obj.payload or {}
+        return str(payload.get("reason") or (payload.get("evidence") or {}).get("reason", "") or "")[:120]

@@ -94,3 +94,25 @@ def test_it_saves_a_match_with_its_read_only_inlines(client, records):
     records.refresh_from_db()
     assert records.name == "renamed"
     assert MatchEvent.objects.filter(match=records).count() == 60
+
+
+def test_a_running_match_s_live_fields_and_its_events_cannot_be_changed(client, alice, bob):
+    match = make_match(alice, name="live", status=Match.Status.RUNNING, seated=[alice])
+    event = MatchEvent.objects.create(
+        match=match, tick=3, player=bob, kind="warning", payload={"rule": "speed_cap"}
+    )
+    client.force_login(User.objects.create_superuser("root", password="pw-root-12345"))
+    form = client.get(f"/admin/lobby/match/{match.pk}/change/").context["adminform"].form
+    assert not {"status", "tick_rate", "arbiter_channel", "epoch", "checkpoint", "last_tick_at"} & set(
+        form.fields
+    )
+    assert client.post(f"/admin/lobby/match/{match.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Match.objects.filter(pk=match.pk).exists()
+    assert client.post(f"/admin/lobby/matchevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    page = client.get(f"/admin/lobby/matchevent/{event.pk}/change/")
+    assert page.status_code == 200 and not page.context["adminform"].form.fields  # view only
+    listing = client.get("/admin/lobby/matchevent/")
+    assert b"speed_cap" in listing.content
+    actions = client.get("/admin/lobby/match/").context["action_form"].fields["action"].choices
+    assert "delete_selected" not in [name for name, _ in actions]
+    assert MatchEvent.objects.filter(pk=event.pk).exists()
