@@ -61,3 +61,25 @@ class OperatorAction(models.Model):
         if self.kind == self.Kind.MOVE:
             verdict["to"] = [self.x or 0.0, self.z or 0.0]
         return verdict
+
+
+class MatchLogChunk(models.Model):
+    """A stretch of a match's input log (game/sim/inputlog.py), written by the owner's flush in
+    the transaction that writes the checkpoint ending it: the entries after the previous chunk
+    up to `last_tick`, zlib-compressed msgpack, and every so often the state at `last_tick`
+    (a keyframe) to check a replay against. A match's chunks, in order, replay it from tick 0."""
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="log_chunks")
+    first_tick = models.PositiveIntegerField()
+    last_tick = models.PositiveIntegerField()
+    version = models.PositiveSmallIntegerField()  # the input log's LOG_VERSION
+    entries = models.BinaryField()
+    keyframe = models.JSONField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["match", "first_tick"]
+        constraints = [models.UniqueConstraint(fields=["match", "first_tick"], name="one_chunk_per_start")]
+
+    def __str__(self):
+        return f"log of {self.match_id}: ticks {self.first_tick}-{self.last_tick}"

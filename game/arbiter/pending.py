@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from game.records.flush import FlushBatch, SeatRecord
 from game.sim.match import MatchState
 
+KEYFRAME_EVERY_FLUSHES = 30  # a log chunk carries the state it ends at this often (and last)
+
 
 @dataclass(slots=True)
 class _Sent:
@@ -36,7 +38,13 @@ class PendingRecords:
     flushes: int = 0
 
     def batch(
-        self, state: MatchState, tick_lag: dict | None, now: float, final=False, hand_off=False
+        self,
+        state: MatchState,
+        tick_lag: dict | None,
+        now: float,
+        final=False,
+        hand_off=False,
+        log: list[tuple[int, bytes]] = (),
     ) -> FlushBatch:
         """A copy of everything owed now; the match goes on changing while it is written.
         Taken between an input log entry and the next op, so the checkpoint is exactly the
@@ -54,6 +62,9 @@ class PendingRecords:
             seats.append(SeatRecord(seat.player, changed, *values))
         self.in_flight = _Sent(self.flushes, len(state.events), presence, counters, len(self.applied))
         checkpoint = None if final else state.checkpoint(now)
+        keyframe = None
+        if log and (final or hand_off or self.flushes % KEYFRAME_EVERY_FLUSHES == 1):
+            keyframe = checkpoint if checkpoint is not None else state.checkpoint(now)
         return FlushBatch(
             self.match_id,
             self.epoch,
@@ -64,6 +75,8 @@ class PendingRecords:
             tick_lag,
             list(self.applied),
             hand_off,
+            list(log),
+            keyframe,
         )
 
     def settle(self, state: MatchState, number: int, ok: bool) -> bool:

@@ -481,7 +481,8 @@ class MatchRuntime:
             if self._flush_task is not None:
                 out = await asyncio.wait_for(asyncio.shield(self._flush_task), 1.5)
                 self.records.settle(self.state, out.flush, ok=not out.error and out.ours)
-            batch = self.records.batch(self.state, self.tick_lag.as_json(), self.loop.time(), hand_off=True)
+            lag, now = self.tick_lag.as_json(), self.loop.time()
+            batch = self.records.batch(self.state, lag, now, hand_off=True, log=self.tail)
             await self.lane.run(records_flush.flush, batch, timeout=2.0)
         except Exception as exc:  # the log and the last checkpoint still carry the match
             log.warning("match %s: final checkpoint not written: %r", self.match_id, exc)
@@ -509,9 +510,9 @@ class MatchRuntime:
                 self.records.settle(state, out.flush, ok=not out.error and out.ours)
             for attempt in range(1, limits.FINISH_TRIES + 1):
                 try:
-                    if state.events or self.records.presence:
+                    if state.events or self.records.presence or self.tail:
                         lag = self.tick_lag.as_json()
-                        batch = self.records.batch(state, lag, self.loop.time(), final=True)
+                        batch = self.records.batch(state, lag, self.loop.time(), final=True, log=self.tail)
                         ours, _ = await self.lane.run(
                             records_flush.flush, batch, timeout=limits.DB_JOB_TIMEOUT_S
                         )
@@ -578,7 +579,7 @@ class MatchRuntime:
 
     def _start_flush(self, now: float) -> None:
         """Write what the match owes its records, off the loop; one flush out at a time."""
-        batch = self.records.batch(self.state, self.tick_lag.as_json(), now)
+        batch = self.records.batch(self.state, self.tick_lag.as_json(), now, log=self.tail)
         self._flush_tick = batch.tick
         self._flush_task = self.loop.create_task(self._flush(self.records.flushes, batch))
 

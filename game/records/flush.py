@@ -6,13 +6,16 @@ Nothing here runs per command or per tick.
 from __future__ import annotations
 
 import uuid
+import zlib
 from dataclasses import dataclass, field
 
+import msgpack
 from django.db import connection, transaction
 from django.utils import timezone
 
-from game.models import OperatorAction
+from game.models import MatchLogChunk, OperatorAction
 from game.records.lane import check_deadline
+from game.sim.inputlog import LOG_VERSION
 from lobby.models import Match, MatchEvent, Participation
 
 
@@ -41,6 +44,8 @@ class FlushBatch:
     tick_lag: dict | None = None
     applied: list[tuple[int, str]] = field(default_factory=list)  # operator actions carried out: (id, result)
     hand_off: bool = False  # the owner is stopping: the record says nobody owns the match now
+    log: list[tuple[int, bytes]] = field(default_factory=list)  # input log entries (tick, entry)
+    keyframe: dict | None = None  # the state after the log's last entry, now and then
 
 
 def flush(b: FlushBatch) -> tuple[bool, list[tuple[int, dict]]]:
@@ -70,6 +75,8 @@ def flush(b: FlushBatch) -> tuple[bool, list[tuple[int, dict]]]:
             )
         if b.seats:
             _write_seats(b.match_id, b.seats, now)
+        if b.log:
+            _write_log(b)
         for pk, result in b.applied:
             OperatorAction.objects.filter(pk=pk, applied__isnull=True).update(
                 applied=now, result=result[:200]
@@ -77,6 +84,21 @@ def flush(b: FlushBatch) -> tuple[bool, list[tuple[int, dict]]]:
         check_deadline()
     pending = OperatorAction.objects.filter(match_id=b.match_id, applied__isnull=True)
     return True, [(a.pk, a.as_verdict()) for a in pending]
+
+
+def _write_log(b: FlushBatch) -> None:
+    """One chunk of the input log. A flush whose commit was not confirmed is sent again with
+    more entries: the chunk it wrote then gives way to the longer one."""
+    first, last = b.log[0][0], b.log[-1][0]
+    MatchLogChunk.objects.filter(match_id=b.match_id, last_tick__gte=first).delete()
+    MatchLogChunk.objects.create(
+        match_id=b.match_id,
+        first_tick=first,
+        last_tick=last,
+        version=LOG_VERSION,
+        entries=zlib.compress(msgpack.packb([data for _, data in b.log])),
+        keyframe=b.keyframe,
+    )
 
 
 COUNTERS = ("last_seq", "spawned", "deleted", "moves", "rejected", "kicked")

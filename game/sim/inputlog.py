@@ -110,3 +110,27 @@ def replay(state, entries: list[Entry], now: float) -> int:
         done += 1
     state.world.take_changes()
     return done
+
+
+def differences(state, keyframe: dict) -> list[str]:
+    """What of a replayed MatchState differs from a keyframe (a checkpoint the live match wrote):
+    the tick, the ids handed out, every cube exactly, every seat's numbers. Rate state and
+    presence are left out: timing and sockets, not what the log reproduces."""
+    live = state.checkpoint(0.0)
+    out = []
+    for key in ("tick", "next_id"):
+        if live[key] != keyframe[key]:
+            out.append(f"{key} {live[key]} != {keyframe[key]}")
+    ours = sorted(tuple(e) for e in live["ents"])
+    theirs = sorted(tuple(e) for e in keyframe["ents"])
+    if ours != theirs:
+        gone = sorted(set(theirs) - set(ours))[:3]
+        extra = sorted(set(ours) - set(theirs))[:3]
+        out.append(f"cubes differ: expected {gone}, replayed {extra}")
+    for pid, row in keyframe["seats"].items():
+        mine = live["seats"].get(pid)
+        numbers = [*row[2:4], *row[5:13]]  # seq, ack; counters, lag state, strikes, kicked
+        replayed = [*mine[2:4], *mine[5:13]] if mine else None
+        if replayed != numbers:
+            out.append(f"seat {pid}: replayed {replayed}, expected {numbers}")
+    return out

@@ -7,9 +7,11 @@ reconnect by hand for the match to come back.
 """
 
 import asyncio
+import io
 import signal
 
 from channels.db import database_sync_to_async
+from django.core.management import call_command
 
 from lobby.models import Match, MatchEvent, Participation
 
@@ -127,6 +129,22 @@ async def survives_losing_its_owner(make_cluster, redis_server, sig):
         return not any(p.online for p in rows.values())
 
     await until(offline, 6, "both seats offline after both sockets closed")
+    # The creator ends it: its input log, written by both owners, replays to its final state.
+    c = await Socket.open(alice, match)
+    await c.send({"type": "end"})
+    await c.next("ended", timeout=10)
+
+    async def finished():
+        return (await record(match["id"])).status == "finished"
+
+    await until(finished, 10, "the match finished")
+    out = io.StringIO()
+    try:
+        await database_sync_to_async(call_command)("verify_replays", match=match["id"], stdout=out)
+    finally:
+        print(out.getvalue())
+    assert out.getvalue().startswith("ok "), out.getvalue()
+    await c.close()
     for account in (alice, bob):
         await account.close()
     return cluster, owner
