@@ -79,6 +79,7 @@ from tests.scaleout.cluster import (  # noqa: E402
     RedisServer,
     TcpProxy,
     create_match,
+    entity,
     guest,
     socket_url,
 )
@@ -285,15 +286,6 @@ class Client:
         self.tasks.append(asyncio.get_running_loop().create_task(send()))
 
     # -- frames ----------------------------------------------------------------------------
-    def _ent(self, rec) -> dict:
-        if isinstance(rec, dict):
-            return rec
-        eid, owner, x, z, tx, tz, *cid = rec
-        out = {"id": eid, "owner": owner, "x": x / 100, "z": z / 100, "tx": tx / 100, "tz": tz / 100}
-        if cid and cid[0] is not None:
-            out["cid"] = cid[0]
-        return out
-
     def _on(self, t: float, rec: SockRec, msg: dict) -> None:
         kind = msg.get("type")
         if kind == "welcome":
@@ -359,7 +351,7 @@ class Client:
             return
         self._mark(t, tick, "delta", rec, True)
         for raw in msg["ents"]:
-            ent = self._ent(raw)
+            ent = entity(raw)
             self.ents[ent["id"]] = ent
             if "cid" in ent and ent["owner"] == self.player:
                 self.id_cid[ent["id"]] = ent["cid"]
@@ -377,7 +369,7 @@ class Client:
         before = self.state
         ents = {}
         for raw in snap["ents"]:
-            ent = self._ent(raw)
+            ent = entity(raw)
             ents[ent["id"]] = ent
             if "cid" in ent and ent["owner"] == self.player:
                 self.id_cid[ent["id"]] = ent["cid"]

@@ -528,6 +528,17 @@ def socket_url(server_url: str, path: str, **query) -> str:
     return f"{scheme}://{parts.netloc}{path}" + (f"?{q}" if q else "")
 
 
+def entity(rec) -> dict:
+    """A snap's entity record in units, from either encoding (msgpack sends an array in hundredths)."""
+    if isinstance(rec, dict):
+        return rec
+    eid, owner, x, z, tx, tz, *cid = rec
+    out = {"id": eid, "owner": owner, "x": x / 100, "z": z / 100, "tx": tx / 100, "tz": tz / 100}
+    if cid and cid[0] is not None:
+        out["cid"] = cid[0]
+    return out
+
+
 class Socket:
     """A match socket with a background reader: every frame, decoded, lands in `.frames` in order.
 
@@ -600,20 +611,11 @@ class Socket:
             self.close_reason = self.ws.close_reason
             self._changed.set()
 
-    def _ent(self, rec) -> dict:
-        if isinstance(rec, dict):
-            return rec
-        eid, owner, x, z, tx, tz, *cid = rec
-        out = {"id": eid, "owner": owner, "x": x / 100, "z": z / 100, "tx": tx / 100, "tz": tz / 100}
-        if cid and cid[0] is not None:
-            out["cid"] = cid[0]
-        return out
-
     def _apply_snap(self, snap: dict) -> None:
         if snap["full"]:
             self.ents = {}
         for rec in snap["ents"]:
-            ent = self._ent(rec)
+            ent = entity(rec)
             self.ents[ent["id"]] = ent
         for gone in snap["gone"]:
             self.ents.pop(gone, None)
