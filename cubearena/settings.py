@@ -143,6 +143,10 @@ MATCH_EMPTY_GRACE_S = env_float("CUBEARENA_MATCH_EMPTY_GRACE_S", 60.0, lo=0.1)
 # this long is gone (its server died, or its leave was lost) and its seat goes offline.
 SOCKET_SILENT_S = env_float("CUBEARENA_SOCKET_SILENT_S", 9.0, lo=0.3, hi=600)
 
+# How long the records of an ended match (events, its input log) are kept: `manage.py
+# prunerecords` applies it and is the only thing that deletes them.
+RECORDS_KEEP_DAYS = env_int("CUBEARENA_RECORDS_KEEP_DAYS", 30, lo=1)
+
 # Prometheus metrics (game/metrics.py): /metrics answers loopback, or this bearer token; a
 # `runworker` serves them on this loopback port (0: not at all; give each worker its own).
 METRICS_TOKEN = env_str("CUBEARENA_METRICS_TOKEN") or ""

@@ -1,6 +1,8 @@
 """Delete records nobody needs any more.
 
-1. Delete the MatchEvents older than --days of finished and abandoned matches.
+1. Delete the MatchEvents older than --days (CUBEARENA_RECORDS_KEEP_DAYS) of finished and
+   abandoned matches, and what other apps keep of matches that ended before then (the game's
+   input log) through the `prune_ended_matches` signal: this is the one place records go.
 2. Delete guest Players idle (last_seen) longer than --guest-days with no seat in a running match
    (their seats in ended matches go with them).
 3. Mark abandoned: matches nobody joined within --lobby-hours, and running matches whose
@@ -10,11 +12,13 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from lobby.models import Match, MatchEvent, Participation, Player
+from lobby.signals import prune_ended_matches
 
 ENDED = (Match.Status.FINISHED, Match.Status.ABANDONED)
 
@@ -23,7 +27,12 @@ class Command(BaseCommand):
     help = __doc__.splitlines()[0]
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=30, help="keep events younger than this (default 30)")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=settings.RECORDS_KEEP_DAYS,
+            help="keep events and logs younger than this (default CUBEARENA_RECORDS_KEEP_DAYS)",
+        )
         parser.add_argument(
             "--guest-days", type=int, default=30, help="keep guests seen more recently (default 30)"
         )
@@ -60,9 +69,12 @@ class Command(BaseCommand):
                     qs.update(status=Match.Status.ABANDONED, ended=now, arbiter_channel="", end_reason=why)
                     for qs, why in ((unjoined, "nobody joined"), (silent, "its game server stopped"))
                 )
+            others = prune_ended_matches.send(Command, before=now - timedelta(days=days), dry_run=dry_run)
         # 4. Report.
         verb = "would delete" if dry_run else "deleted"
         self.stdout.write(f"{verb} {n_events} match events older than {days} days")
+        for _, (what, count) in others:
+            self.stdout.write(f"{verb} {count} {what} of matches ended more than {days} days ago")
         self.stdout.write(f"{verb} {n_guests} guest players idle more than {guest_days} days")
         marked = "would mark" if dry_run else "marked"
         self.stdout.write(f"{marked} {n_abandoned} matches abandoned")
