@@ -246,9 +246,11 @@ class GameUnowned(Message, tag="game.unowned", kw_only=True):
 
 class GameRejoin(Message, tag="game.rejoin", kw_only=True):
     """To the match's group: the match has a new owner (`arbiter`), or, when "", its owner is
-    stopping and any arbiter may take it: every socket joins again and gets a fresh welcome."""
+    stopping and any arbiter may take it: every socket joins again and gets a fresh welcome.
+    To one socket (`known` False): the owner does not know it (it fell silent); join again."""
 
     arbiter: str = ""
+    known: bool = True  # sent to the whole group: a socket already welcomed by `arbiter` stays
 
 
 # -- health ------------------------------------------------------------------------------

@@ -149,6 +149,9 @@ class MatchRuntime:
             if claim.checkpoint:
                 self.state.restore(claim.checkpoint, self.loop.time())
             self._replay(claim.tail)
+            for seat in self.state.seats.values():  # the record may not have heard of them yet
+                if seat.online:
+                    self.records.presence[seat.player] = "joined"
         except Exception as exc:
             log.exception("match %s: its checkpoint cannot be read; abandoned", self.match_id)
             await self.dispose(f"abandoned: its checkpoint could not be read ({type(exc).__name__})", True)
@@ -210,8 +213,7 @@ class MatchRuntime:
             if old is not None and old[0] != msg.reply:
                 await self._send(old[0], GameReplaced())
             self.sockets[player] = (msg.reply, binary)
-            if not seat.online:
-                seat.online = True
+            if self.state.set_online(player, True):
                 self.records.presence[player] = "joined"
                 self.state.events.append(Event(self.state.world.tick, "join", player, {}))
             self.empty_since = None
@@ -262,9 +264,7 @@ class MatchRuntime:
         await notify_lobby()
 
     def _offline(self, player: int) -> None:
-        seat = self.state.seats[player]
-        if seat.online:
-            seat.online = False
+        if self.state.set_online(player, False):
             self.records.presence[player] = "left"
         if not self.sockets:
             self.empty_since = self.loop.time()
@@ -420,7 +420,7 @@ class MatchRuntime:
         if known:
             self.heard[msg.reply] = self.loop.time()
         else:
-            await self._send(msg.reply, GameRejoin(arbiter=self.channel))
+            await self._send(msg.reply, GameRejoin(arbiter=self.channel, known=False))
 
     def _sweep(self, now: float) -> None:
         """Seats whose socket went silent go offline: its server died, or its leave was lost."""
@@ -449,6 +449,9 @@ class MatchRuntime:
         """The match is over: stop the timers, then (off the loop) close the record and tell every socket."""
         if self.disposed:
             return
+        await self._seal()
+        if self.disposed:  # the seal found the match taken elsewhere: not ours to close
+            return
         self.disposed = self.ending = True
         self.state.ended = True
         self._stop_timers()
@@ -456,6 +459,17 @@ class MatchRuntime:
         log.info("match %s: ended (%s) at tick %d", self.match_id, reason, self.state.world.tick)
         close = self._close_record(reason, abandoned)
         self._tasks.append(self.loop.create_task(close, name=f"close {self.match_id}"))
+
+    async def _seal(self) -> None:
+        """Changes made since the last tick (a join, a verdict, queued commands) go into one
+        last logged tick, so the log ends exactly where the final state does."""
+        if self.logged_tick < 0 or not (self.state.inputs or self.state.queue):
+            return
+        self.state.tick(self.loop.time())
+        entry = self.state.take_entry()
+        data = inputlog.encode(entry)
+        self.tail.append((entry.tick, data))
+        await self._log(entry.tick, data)  # if the store is away, the final chunk still has it
 
     def step_down(self) -> None:
         """Another arbiter owns the match now: stop, quietly. Its sockets are the new owner's:
@@ -474,6 +488,9 @@ class MatchRuntime:
         whichever arbiter takes the match next. Acknowledged input is all in the log already."""
         if self.disposed:
             await asyncio.gather(*self._tasks, return_exceptions=True)  # a closing match closes
+            return
+        await self._seal()
+        if self.disposed:
             return
         self.disposed = True
         self._stop_timers()

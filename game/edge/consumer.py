@@ -264,6 +264,8 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
 
     async def game_rejoin(self, message: GameRejoin):
         """The match has a new owner (or its owner is stopping): join again, get a fresh welcome."""
+        if message.known and message.arbiter and message.arbiter == self.arbiter and self.welcomed:
+            return  # it took the match through this very socket's join: welcomed by it already
         self.welcomed = False
         self.early.clear()
         await self._ask_welcome(message.arbiter)

@@ -48,7 +48,14 @@ class Kicked(msgspec.Struct, tag="kick", array_like=True, frozen=True, gc=False)
     player: int
 
 
-Op = Seated | Applied | Placed | Removed | Struck | Kicked
+class Present(msgspec.Struct, tag="presence", array_like=True, frozen=True, gc=False):
+    """A player's socket joined (online) or went (offline): the players panel as it was."""
+
+    player: int
+    online: bool
+
+
+Op = Seated | Applied | Placed | Removed | Struck | Kicked | Present
 
 
 class Entry(msgspec.Struct, array_like=True, frozen=True, gc=False):
@@ -100,6 +107,8 @@ def replay(state, entries: list[Entry], now: float) -> int:
                 state.remove(op.id)
             elif isinstance(op, Struck):
                 state.strike(op.player)
+            elif isinstance(op, Present):
+                state.set_online(op.player, op.online)
             else:
                 state.bar(op.player)
         state.step()
@@ -114,8 +123,8 @@ def replay(state, entries: list[Entry], now: float) -> int:
 
 def differences(state, keyframe: dict) -> list[str]:
     """What of a replayed MatchState differs from a keyframe (a checkpoint the live match wrote):
-    the tick, the ids handed out, every cube exactly, every seat's numbers. Rate state and
-    presence are left out: timing and sockets, not what the log reproduces."""
+    the tick, the ids handed out, every cube exactly, every seat's numbers and presence. Rate
+    state is left out: it is timing, not what the log reproduces."""
     live = state.checkpoint(0.0)
     out = []
     for key in ("tick", "next_id"):
@@ -129,8 +138,8 @@ def differences(state, keyframe: dict) -> list[str]:
         out.append(f"cubes differ: expected {gone}, replayed {extra}")
     for pid, row in keyframe["seats"].items():
         mine = live["seats"].get(pid)
-        numbers = [*row[2:4], *row[5:13]]  # seq, ack; counters, lag state, strikes, kicked
-        replayed = [*mine[2:4], *mine[5:13]] if mine else None
+        numbers = list(row[2:13])  # seq, ack, online, counters, lag state, strikes, kicked
+        replayed = list(mine[2:13]) if mine else None
         if replayed != numbers:
             out.append(f"seat {pid}: replayed {replayed}, expected {numbers}")
     return out

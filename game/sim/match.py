@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from game import limits
 
 from .commands import Command, Event, Reject
-from .inputlog import LOG_VERSION, Applied, Entry, Kicked, Placed, Removed, Seated, Struck
+from .inputlog import LOG_VERSION, Applied, Entry, Kicked, Placed, Present, Removed, Seated, Struck
 from .rates import SlidingWindow, TokenBucket
 from .rules import ADMISSION_RULES, TICK_RULES
 from .seat import Seat
@@ -255,6 +255,15 @@ class MatchState:
         if seat is not None:
             seat.strikes += 1
             self.inputs.append(Struck(player))
+
+    def set_online(self, player: int, online: bool) -> bool:
+        """A player's socket came or went; False if nothing changed."""
+        seat = self.seats[player]
+        if seat.online == online:
+            return False
+        seat.online = online
+        self.inputs.append(Present(player, online))
+        return True
 
     def bar(self, player: int) -> None:
         """The player is out of the match for good (a kick); their cubes go separately."""

@@ -53,12 +53,14 @@ def owner_process(cluster, channel: str):
 
 
 async def play(sock: Socket, n: int, x: float) -> list[int]:
-    """`n` spawns and a move of the first cube, every one acknowledged; their seqs."""
+    """`n` spawns and a move of the first cube, every one acknowledged and none refused; their seqs."""
     seqs = [await sock.cmd("spawn", at=[x, i], cid=f"{x}-{i}") for i in range(n)]
     await sock.until_acked(seqs[-1], timeout=10)
     own = sorted(e["id"] for e in sock.ents.values() if e["owner"] == sock.player)
     seqs.append(await sock.cmd("move", ids=own[:1], to=[x, -20]))
     await sock.until_acked(seqs[-1], timeout=10)
+    refused = [f for f in sock.of_type("reject") if f.get("seq") in seqs]
+    assert not refused, f"refused: {refused}"
     return seqs
 
 

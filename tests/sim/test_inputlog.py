@@ -41,6 +41,9 @@ def play(state: MatchState, rng: random.Random, ticks: int, log: list, now: floa
                     other = rng.choice(list(state.world.entities))  # sometimes not theirs: refused
                     cmd = Command(player, seqs[player], lag, "delete", (other,))
                 state.submit(cmd, now)
+        if rng.random() < 0.2:
+            present = rng.choice(list(state.seats))
+            state.set_online(present, not state.seats[present].online)
         if rng.random() < 0.1 and state.world.entities:
             some = rng.choice(list(state.world.entities))
             kind = rng.choice(["correction", "removal", "warning"])
@@ -52,7 +55,18 @@ def play(state: MatchState, rng: random.Random, ticks: int, log: list, now: floa
 
 def snapshot(state: MatchState) -> tuple:
     seats = {
-        p: (s.seq, s.ack, s.rejected, s.spawned, s.deleted, s.moves, s.strikes, s.kicked, s.applied_tick)
+        p: (
+            s.seq,
+            s.ack,
+            s.rejected,
+            s.spawned,
+            s.deleted,
+            s.moves,
+            s.strikes,
+            s.kicked,
+            s.applied_tick,
+            s.online,
+        )
         for p, s in state.seats.items()
     }
     ents = sorted((e.id, e.owner, e.x, e.z, e.tx, e.tz) for e in state.world.entities.values())
