@@ -15,6 +15,7 @@ stop gracefully.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
@@ -24,6 +25,7 @@ from channels.worker import Worker
 from django.conf import settings
 
 from game.messages import ARBITER_CHANNEL, ArbiterBoot, ArbiterStop, pack
+from game.transport.inbox import receive_through_outages
 
 log = logging.getLogger("game.worker")
 
@@ -68,21 +70,9 @@ class ArenaWorker(Worker):
                 task.cancel()
 
     async def listener(self, channel):
-        pause = 0.1
+        receive = functools.partial(self.channel_layer.receive, channel)
         while not self.stopping:
-            try:
-                message = await self.channel_layer.receive(channel)
-            except (asyncio.CancelledError, RuntimeError):  # RuntimeError: the loop is closing
-                raise
-            except Exception as exc:  # the layer is down: wait and try again, never exit
-                if pause == 0.1:
-                    log.warning("channel %s: layer unreachable (%r); retrying", channel, exc)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 2.0)
-                continue
-            if pause > 0.1:
-                log.warning("channel %s: layer reachable again", channel)
-                pause = 0.1
+            message = await receive_through_outages(receive, f"channel {channel}")  # never exits
             if not isinstance(message, dict) or not message.get("type"):
                 continue  # the consumer's typed dispatch logs what it cannot read
             if self.stopping:  # received after the stop began: another worker's to take

@@ -23,21 +23,34 @@ from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
 
 from game import metrics
+from game.messages import first_in_a_second
 
 log = logging.getLogger("game.inbox")
 
 INBOX_SIZE = 64  # beyond this, a pump waits and the layer's own capacity bound applies
-_last_warning = [0.0]
 _inboxes: weakref.WeakSet = weakref.WeakSet()
 metrics.QUEUED.set_function(lambda: sum(q.qsize() for q in list(_inboxes)))
 
 
-def _first_in_a_second() -> bool:
-    now = asyncio.get_running_loop().time()
-    if now - _last_warning[0] < 1.0:
-        return False
-    _last_warning[0] = now
-    return True
+async def receive_through_outages(receive, who: str):
+    """`await receive()` from a channel layer, waiting out its failures (Redis killed or
+    restarting) with back-off instead of raising: the receiver, and with it its channel name,
+    outlives the outage. Logged once a second per `who` (a thousand sockets: one line)."""
+    pause = 0.1
+    while True:
+        try:
+            message = await receive()
+        except (asyncio.CancelledError, StopConsumer, RuntimeError):  # RuntimeError: the loop is closing
+            raise
+        except Exception as exc:
+            if pause == 0.1 and first_in_a_second(f"layer down:{who}"):
+                log.warning("%s: layer unreachable (%r); retrying", who, exc)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
+            continue
+        if pause > 0.1 and first_in_a_second(f"layer up:{who}"):
+            log.warning("%s: layer reachable again", who)
+        return message
 
 
 class InboxConsumerMixin:
@@ -77,23 +90,12 @@ class InboxConsumerMixin:
         (`layer`) failures are waited out with backoff (Redis restarting must not end the
         consumer, and with it its channel name); the ASGI server's end the consumer."""
 
+        who = type(self).__name__
+
         async def pump():
-            pause = 0.1
             try:
                 while True:
-                    try:
-                        message = await receive()
-                    except (asyncio.CancelledError, StopConsumer, RuntimeError):  # RuntimeError: loop closing
-                        raise
-                    except Exception as exc:
-                        if not layer:
-                            raise
-                        if pause == 0.1 and _first_in_a_second():  # a thousand sockets: one line
-                            log.warning("%s: layer unreachable (%r); retrying", type(self).__name__, exc)
-                        await asyncio.sleep(pause)
-                        pause = min(pause * 2, 2.0)
-                        continue
-                    pause = 0.1
+                    message = await (receive_through_outages(receive, who) if layer else receive())
                     await self._inbox.put((math.inf, message))
             except asyncio.CancelledError:
                 raise
