@@ -317,26 +317,16 @@ async def send(layer, channel: str, msg: Message, match: str = "") -> bool:
     kind = type(msg).__name__
     try:
         await layer.send(channel, pack(msg))
-        _count(metrics.LAYER_SENT, kind)
+        metrics.count(metrics.LAYER_SENT, kind)
         return True
     except Exception as exc:
-        _count(metrics.LAYER_FAILED, kind)
-        if _first_in_a_second(f"send:{type(msg).__name__}:{type(exc).__name__}"):
+        metrics.count(metrics.LAYER_FAILED, kind)
+        if first_in_a_second(f"send:{type(msg).__name__}:{type(exc).__name__}"):
             log.warning("match %s: could not send %s to %s: %r", match, type(msg).__name__, channel, exc)
         return False
 
 
-_children: dict = {}  # (counter, label) -> its child: labels() costs a lookup and a lock each time
-
-
-def _count(counter, label: str) -> None:
-    child = _children.get((counter, label))
-    if child is None:
-        child = _children[(counter, label)] = counter.labels(label)
-    child.inc()
-
-
-def _first_in_a_second(key: str) -> bool:
+def first_in_a_second(key: str) -> bool:
     """Rate-limits a log line: during an outage every send fails, and one line a second says so."""
     now = time.monotonic()
     if len(_seen) > 1000:  # made-up types must not grow this without bound
@@ -353,7 +343,7 @@ async def post(layer, channel: str, msg: Message, match: str = "") -> None:
     for _ in range(200):
         try:
             await layer.send(channel, pack(msg))
-            _count(metrics.LAYER_SENT, type(msg).__name__)
+            metrics.count(metrics.LAYER_SENT, type(msg).__name__)
             return
         except ChannelFull:
             await asyncio.sleep(0.05)
@@ -402,13 +392,13 @@ def unpack(raw: dict, accepts) -> Message:
 
 def receive(raw, accepts, who: str) -> Message | None:
     """`unpack`, or log the refusal (rate-limited) and give None: the caller drops it."""
-    _count(metrics.LAYER_RECEIVED, who)
+    metrics.count(metrics.LAYER_RECEIVED, who)
     try:
         if not isinstance(raw, dict):
             raise Refused(f"not a message: {type(raw).__name__}")
         return unpack(raw, accepts)
     except Refused as exc:
         key = f"{who}:{raw.get('type') if isinstance(raw, dict) else '?'}"[:100]
-        if _first_in_a_second(key):
+        if first_in_a_second(key):
             log.warning("%s dropped a layer message: %s", who, exc)
         return None

@@ -44,6 +44,15 @@ MATCH_CUBES = Gauge("cubearena_match_cubes", "Cubes in a match this process owns
 MATCH_TICK = Gauge("cubearena_match_tick", "A match's current tick", ["match"])
 
 _PER_MATCH = (MATCH_PLAYERS, MATCH_CUBES, MATCH_TICK)
+_children: dict = {}  # (counter, label) -> its child: labels() costs a lookup and a lock each time
+
+
+def count(counter, label: str, n: int = 1) -> None:
+    """counter{label} += n, for counters bumped on the hot path."""
+    child = _children.get((counter, label))
+    if child is None:
+        child = _children[(counter, label)] = counter.labels(label)
+    child.inc(n)
 
 
 def forget_match(match_id: str) -> None:

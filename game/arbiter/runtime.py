@@ -70,11 +70,6 @@ from lobby.ticklag import TickLag
 log = logging.getLogger("game.arbiter")
 
 
-_ACCEPTED = metrics.COMMANDS.labels("accepted")
-_TEXT_BYTES = metrics.SNAPSHOT_BYTES.labels("json")
-_BINARY_BYTES = metrics.SNAPSHOT_BYTES.labels("msgpack")
-
-
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -258,10 +253,14 @@ class MatchRuntime:
         if current is None or current[0] != msg.reply:
             return  # an old socket that a newer one replaced
         del self.sockets[player]
-        self._offline(player)
-        self.state.events.append(Event(self.state.world.tick, "leave", player, {}))
+        self._left(player, {})
         log.info("match %s: player %s left", self.match_id, player)
         await notify_lobby()
+
+    def _left(self, player: int, why: dict) -> None:
+        """The player's socket is gone (closed, silent, or never back after an adoption): recorded."""
+        self._offline(player)
+        self.state.events.append(Event(self.state.world.tick, "leave", player, why))
 
     def _offline(self, player: int) -> None:
         if self.state.set_online(player, False):
@@ -274,7 +273,7 @@ class MatchRuntime:
         """Admit a command into the next tick's queue, or answer with a reject now."""
         reject = self.state.submit(msg.cmd, self.loop.time())
         if reject is not None:
-            metrics.COMMANDS.labels(reject.code).inc()
+            metrics.count(metrics.COMMANDS, reject.code)
             await self._reject(msg.reply, reject)
 
     async def end(self, msg: MatchEnd) -> None:
@@ -342,15 +341,12 @@ class MatchRuntime:
     async def tick(self, msg: MatchTick) -> None:
         """Apply the queue, step, send one snapshot to the match's group."""
         now = self.loop.time()
-        result = self.state.tick(now)
-        entry = self.state.take_entry()
-        data = inputlog.encode(entry)
-        self.tail.append((entry.tick, data))
+        result, entry, data = self._step(now)
         applied = sum(1 for op in entry.ops if isinstance(op, inputlog.Applied))
         if applied:
-            _ACCEPTED.inc(applied)
+            metrics.count(metrics.COMMANDS, "accepted", applied)
         for reject in result.rejects:
-            metrics.COMMANDS.labels(reject.code).inc()
+            metrics.count(metrics.COMMANDS, reject.code)
             sock = self.sockets.get(reject.player)
             if sock is not None:
                 await self._reject(sock[0], reject)
@@ -432,8 +428,7 @@ class MatchRuntime:
             if now - self.heard.get(reply, now) > silent:
                 del self.sockets[player]
                 self.heard.pop(reply, None)
-                self._offline(player)
-                self.state.events.append(Event(self.state.world.tick, "leave", player, {"reason": "silent"}))
+                self._left(player, {"reason": "silent"})
                 log.info("match %s: player %s's socket went silent", self.match_id, player)
         for reply in [r for r in self.spectators if now - self.heard.get(r, now) > silent]:
             del self.spectators[reply]
@@ -441,9 +436,7 @@ class MatchRuntime:
         if now - self.created_at > silent:  # seats a checkpoint had online whose socket never came back
             for seat in self.state.seats.values():
                 if seat.online and seat.player not in self.sockets:
-                    self._offline(seat.player)
-                    event = Event(self.state.world.tick, "leave", seat.player, {"reason": "not back"})
-                    self.state.events.append(event)
+                    self._left(seat.player, {"reason": "not back"})
 
     async def dispose(self, reason: str, abandoned: bool = False) -> None:
         """The match is over: stop the timers, then (off the loop) close the record and tell every socket."""
@@ -465,11 +458,16 @@ class MatchRuntime:
         last logged tick, so the log ends exactly where the final state does."""
         if self.logged_tick < 0 or not (self.state.inputs or self.state.queue):
             return
-        self.state.tick(self.loop.time())
+        _, entry, data = self._step(self.loop.time())
+        await self._log(entry.tick, data)  # if the store is away, the final chunk still has it
+
+    def _step(self, now: float):
+        """One tick of the rules, and its input log entry kept in the tail (`_log` sends it)."""
+        result = self.state.tick(now)
         entry = self.state.take_entry()
         data = inputlog.encode(entry)
         self.tail.append((entry.tick, data))
-        await self._log(entry.tick, data)  # if the store is away, the final chunk still has it
+        return result, entry, data
 
     def step_down(self) -> None:
         """Another arbiter owns the match now: stop, quietly. Its sockets are the new owner's:
@@ -665,9 +663,9 @@ class MatchRuntime:
             data=snap.data if binary else None,
         )
         if text:
-            _TEXT_BYTES.inc(len(msg.text))
+            metrics.count(metrics.SNAPSHOT_BYTES, "json", len(msg.text))
         if binary:
-            _BINARY_BYTES.inc(len(msg.data))
+            metrics.count(metrics.SNAPSHOT_BYTES, "msgpack", len(msg.data))
         await self._group(msg)
 
     async def _group(self, msg: Message) -> None:
