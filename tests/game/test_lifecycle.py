@@ -1,6 +1,5 @@
 """A match's lifecycle edges: it ends by itself when empty; dead ones are marked abandoned."""
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -27,11 +26,7 @@ async def test_it_finishes_a_match_that_has_had_no_player_for_the_timeout(settin
     await a.connect()
     await a.until_acked(await a.cmd("spawn", at=[1, 1], cid="a1"), alice.pk)
     await a.close()
-    for _ in range(50):
-        record = await database_sync_to_async(Match.objects.get)(pk=match.pk)
-        if record.status == "finished":
-            break
-        await asyncio.sleep(0.1)
+    record = await _ends(match, timeout=5.0)
     assert record.status == "finished" and record.final_entities == 1
     assert "no player" in record.end_reason and record.ended >= record.started
 
