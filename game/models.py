@@ -75,6 +75,8 @@ class MatchLogChunk(models.Model):
     version = models.PositiveSmallIntegerField()  # the input log's LOG_VERSION
     entries = models.BinaryField()
     keyframe = models.JSONField(null=True, blank=True)
+    # A short hash of the state at `last_tick` (game/sim/replay.digest): every chunk's end is checked.
+    digest = models.CharField(max_length=16, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -83,3 +85,19 @@ class MatchLogChunk(models.Model):
 
     def __str__(self):
         return f"log of {self.match_id}: ticks {self.first_tick}-{self.last_tick}"
+
+
+class MatchLog(models.Model):
+    """The head of a match's input log (game/sim/replay.Header): the log format, the rules
+    version the match was played under, its settings and its initial state; written with the
+    log's first chunk. A log without one predates it: rules version 1, settings from the Match."""
+
+    match = models.OneToOneField(Match, on_delete=models.CASCADE, primary_key=True, related_name="input_log")
+    log_version = models.PositiveSmallIntegerField()
+    rules_version = models.PositiveSmallIntegerField()
+    settings = models.JSONField()
+    initial = models.JSONField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"log of {self.match_id} (rules {self.rules_version})"

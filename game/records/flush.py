@@ -10,12 +10,17 @@ import zlib
 from dataclasses import dataclass, field
 
 import msgpack
+import msgspec
 from django.db import connection, transaction
 from django.utils import timezone
 
-from game.models import MatchLogChunk, OperatorAction
+from game import limits
+from game.models import MatchLog, MatchLogChunk, OperatorAction
 from game.records.lane import check_deadline
+from game.sim import replay
 from game.sim.inputlog import LOG_VERSION
+from game.sim.rulesets import Settings
+from lobby import limits as match_limits
 from lobby.models import Match, MatchEvent, Participation
 
 
@@ -87,9 +92,13 @@ def flush(b: FlushBatch) -> tuple[bool, list[tuple[int, dict]]]:
 
 
 def _write_log(b: FlushBatch) -> None:
-    """One chunk of the input log. A flush whose commit was not confirmed is sent again with
+    """One chunk of the input log, with the digest of the state it ends at; the first chunk
+    also writes the log's header. A flush whose commit was not confirmed is sent again with
     more entries: the chunk it wrote then gives way to the longer one."""
     first, last = b.log[0][0], b.log[-1][0]
+    if first == 1:
+        write_header(b.match_id)
+    state = b.checkpoint if b.checkpoint is not None else b.keyframe
     MatchLogChunk.objects.filter(match_id=b.match_id, last_tick__gte=first).delete()
     MatchLogChunk.objects.create(
         match_id=b.match_id,
@@ -98,7 +107,38 @@ def _write_log(b: FlushBatch) -> None:
         version=LOG_VERSION,
         entries=zlib.compress(msgpack.packb([data for _, data in b.log])),
         keyframe=b.keyframe,
+        digest=replay.digest(state) if state is not None and state["tick"] == last else "",
     )
+
+
+def match_settings(match: Match) -> Settings:
+    """The settings the arbiter plays a match with (game/arbiter/runtime.py builds its World
+    and MatchState from the same record and limits)."""
+    return Settings(
+        arena_width=match.arena_width,
+        arena_depth=match.arena_depth,
+        tick_rate=match.tick_rate,
+        speed=match_limits.DEFAULT_SPEED,
+        cube_cap=limits.CUBE_CAP_PER_PLAYER,
+        creator=match.creator_id,
+        max_players=match.max_players,
+        name=match.name,
+    )
+
+
+def write_header(match_id: str) -> MatchLog:
+    """The log's header (game/sim/replay.Header) from the Match record, under this code's rules."""
+    header = replay.header_for(match_settings(Match.objects.get(pk=match_id)))
+    row, _ = MatchLog.objects.update_or_create(
+        match_id=match_id,
+        defaults={
+            "log_version": header.log_version,
+            "rules_version": header.rules_version,
+            "settings": msgspec.to_builtins(header.settings),
+            "initial": header.initial,
+        },
+    )
+    return row
 
 
 COUNTERS = ("last_seq", "spawned", "deleted", "moves", "rejected", "kicked")

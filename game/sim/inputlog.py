@@ -96,29 +96,65 @@ def replay(state, entries: list[Entry], now: float) -> int:
             continue
         if entry.tick != state.world.tick + 1:
             raise LogGap(f"the log jumps from tick {state.world.tick} to {entry.tick}")
-        for op in entry.ops:
-            if isinstance(op, Applied):
-                state.apply_logged(op.cmd)
-            elif isinstance(op, Seated):
-                state.seat(op.player, op.nickname, op.color, now)
-            elif isinstance(op, Placed):
-                state.place(op.id, op.x, op.z)
-            elif isinstance(op, Removed):
-                state.remove(op.id)
-            elif isinstance(op, Struck):
-                state.strike(op.player)
-            elif isinstance(op, Present):
-                state.set_online(op.player, op.online)
-            else:
-                state.bar(op.player)
-        state.step()
-        for player, (seq, ack, rejected) in entry.seats.items():
-            seat = state.seats[player]
-            seat.seq, seat.ack, seat.rejected = seq, ack, rejected
-        state.take_entry()  # what the replay itself recorded is the log's own, already kept
+        play_entry(state, entry, now)
         done += 1
     state.world.take_changes()
     return done
+
+
+def play_entry(state, entry: Entry, now: float, tick_rules=()) -> list[str]:
+    """Play one entry (the next tick) onto the state: its ops in order, one step, the seats'
+    numbers as the log gives them. Returns what of it could not have happened on this state
+    (empty when the replay is in step with the match that wrote the log): a command the tick
+    rules (`tick_rules`, game/sim/rules.py) refuse, a cube placed or removed that is not there,
+    a seat made twice or missing, a command its own tick did not acknowledge."""
+    problems: list[str] = []
+    applied: list[Command] = []
+    for op in entry.ops:
+        if isinstance(op, Applied):
+            cmd = op.cmd
+            seat = state.seats.get(cmd.player)
+            if seat is None:
+                problems.append(f"command {cmd.op} #{cmd.seq} of player {cmd.player}, who has no seat")
+                continue
+            refusal = next((r for r in (rule(state, seat, cmd, now) for rule in tick_rules) if r), None)
+            if refusal is not None:
+                problems.append(
+                    f"command {cmd.op} #{cmd.seq} of player {cmd.player} is refused: {refusal[1]}"
+                )
+                continue
+            state.apply_logged(cmd)
+            applied.append(cmd)
+        elif isinstance(op, Seated):
+            if op.player in state.seats:
+                problems.append(f"player {op.player} seated twice")
+            state.seat(op.player, op.nickname, op.color, now)
+        elif isinstance(op, Placed):
+            if not state.place(op.id, op.x, op.z):
+                problems.append(f"cube {op.id} placed but not there")
+        elif isinstance(op, Removed):
+            if not state.remove(op.id):
+                problems.append(f"cube {op.id} removed but not there")
+        elif op.player not in state.seats:
+            problems.append(f"{type(op).__name__.lower()} of player {op.player}, who has no seat")
+        elif isinstance(op, Struck):
+            state.strike(op.player)
+        elif isinstance(op, Present):
+            state.set_online(op.player, op.online)
+        else:
+            state.bar(op.player)
+    state.step()
+    for player, (seq, ack, rejected) in entry.seats.items():
+        seat = state.seats.get(player)
+        if seat is None:
+            problems.append(f"seat {player} numbered but not there")
+            continue
+        seat.seq, seat.ack, seat.rejected = seq, ack, rejected
+    for cmd in applied:
+        if state.seats[cmd.player].ack < cmd.seq:
+            problems.append(f"command #{cmd.seq} of player {cmd.player} applied but not acknowledged")
+    state.take_entry()  # what the replay itself recorded is the log's own, already kept
+    return problems
 
 
 def differences(state, keyframe: dict) -> list[str]:

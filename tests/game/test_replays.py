@@ -9,8 +9,8 @@ import pytest
 from channels.db import database_sync_to_async
 from django.core.management import CommandError, call_command
 
-from game.models import MatchLogChunk
-from game.sim import inputlog
+from game.models import MatchLog, MatchLogChunk
+from game.sim import inputlog, rulesets
 from lobby.models import Match
 
 from .players import Client, make_match, make_player, wait_for
@@ -60,7 +60,12 @@ async def test_a_played_match_replays_from_its_log_to_its_final_state_and_a_tamp
     report = await database_sync_to_async(verify)(match)
     assert report.startswith("ok ") and "1 reproduced, 0 not" in report, report
 
-    # Tamper with one accepted command in the log: the replay no longer reaches the keyframe.
+    header = await database_sync_to_async(MatchLog.objects.get)(match=match)
+    assert header.rules_version == rulesets.RULES_VERSION and header.settings["tick_rate"] == match.tick_rate
+    assert header.initial["tick"] == 0 and not header.initial["ents"]
+    assert all(c.digest for c in chunks)  # every chunk's end is checked
+
+    # Tamper with one accepted command in the log: the replay names the tick it was on.
     def tamper():
         for chunk in MatchLogChunk.objects.filter(match=match):
             raw = msgpack.unpackb(zlib.decompress(chunk.entries))
@@ -73,8 +78,9 @@ async def test_a_played_match_replays_from_its_log_to_its_final_state_and_a_tamp
                         raw[n] = inputlog.encode(entry)
                         chunk.entries = zlib.compress(msgpack.packb(raw))
                         chunk.save()
-                        return
+                        return entry.tick
 
-    await database_sync_to_async(tamper)()
+    tick = await database_sync_to_async(tamper)()
     report = await database_sync_to_async(verify)(match)
-    assert "MISMATCH" in report and "cubes differ" in report, report
+    assert "MISMATCH" in report and f"first differs at tick {tick} " in report, report
+    assert '"at":[40.0,40.0]' in report, report

@@ -1,0 +1,171 @@
+"""A whole log replayed from its header and checked tick by tick (game/sim/replay.py): the
+first tick that differs is named, and a log of an older rules version still verifies."""
+
+import random
+
+import msgspec
+import pytest
+
+from game.sim import inputlog, replay, rulesets, verdicts
+from game.sim.match import MatchState
+from game.sim.world import World
+
+from .test_inputlog import play
+
+SETTINGS = rulesets.Settings(arena_width=60, arena_depth=60, tick_rate=20, speed=5.0, cube_cap=50, creator=1)
+
+
+def record(seed: int, ticks: int = 200, per_chunk: int = 20, settings=SETTINGS, version=None):
+    """A match played live under `version`'s rules: its header, its chunks (a digest at each
+    end, a keyframe at the last) and its spawn and delete events as the database keeps them."""
+    header = replay.header_for(settings)
+    if version is not None:
+        header = msgspec.structs.replace(header, rules_version=version)
+    live = rulesets.new_state(settings, header.rules_version)
+    live.restore(header.initial, 0.0)
+    rng = random.Random(seed)
+    live.seat(1, "p1", "#fff", 0.0)
+    live.take_entry()  # the seat is made before tick 1: it goes into tick 1's entry below
+    live.inputs.append(inputlog.Seated(1, "p1", "#fff"))
+    chunks, events, now = [], [], 0.0
+    for _ in range(ticks // per_chunk):
+        log: list = []
+        now = play(live, rng, per_chunk, log, now)
+        cp = live.checkpoint(now)  # the flush's checkpoint: right after the chunk's last entry
+        chunks.append(replay.Chunk(log[0].tick, log[-1].tick, log, replay.digest(cp)))
+        if rng.random() < 0.3 and 2 in live.seats and not live.seats[2].kicked:
+            verdicts.kick(live, 2, "test")  # between ticks: into the next chunk's first entry
+        events += [
+            (e.tick, e.kind, msgspec.json.decode(msgspec.json.encode(e.payload))) for e in live.take_events()
+        ]
+    chunks[-1].keyframe = msgspec.json.decode(msgspec.json.encode(live.checkpoint(now)))
+    return header, chunks, replay.recorded_events(events), live
+
+
+def tamper(chunks, pick):
+    """Replace the first op `pick(entry, op)` returns a new op for; the tick it was on."""
+    for chunk in chunks:
+        for entry in chunk.entries:
+            for k, op in enumerate(entry.ops):
+                new = pick(entry, op)
+                if new is not None:
+                    entry.ops[k] = new
+                    return entry.tick
+    raise AssertionError("nothing to tamper with")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_recorded_match_replays_from_its_header_with_every_digest_and_the_final_keyframe(seed):
+    header, chunks, events, live = record(seed)
+    report = replay.verify(header, chunks, events)
+    assert report.ok, str(report)
+    assert report.ticks == live.world.tick and report.checked == len(chunks)
+    assert sum(len(v) for v in events.values()) > 10  # spawns and deletes were compared
+
+
+def test_a_spawn_put_elsewhere_is_named_at_its_tick():
+    header, chunks, events, _ = record(1)
+
+    def elsewhere(entry, op):
+        if isinstance(op, inputlog.Applied) and op.cmd.op == "spawn" and entry.tick > 50:
+            return inputlog.Applied(msgspec.structs.replace(op.cmd, point=(11.0, 11.0)))
+        return None
+
+    tick = tamper(chunks, elsewhere)
+    report = replay.verify(header, chunks, events)
+    assert not report.ok and report.first_bad == tick and report.last_possible is None, str(report)
+    assert f"first differs at tick {tick}" in str(report) and "[11.0,11.0]" in str(report)
+    assert report.agreed < tick
+
+
+def test_a_command_on_another_players_cube_is_named_at_its_tick():
+    header, chunks, events, _ = record(2)
+
+    def hijack(entry, op):  # the same move, said to be another player's
+        if isinstance(op, inputlog.Applied) and op.cmd.op == "move" and entry.tick > 80:
+            owner = op.cmd.player
+            return inputlog.Applied(msgspec.structs.replace(op.cmd, player=3 - owner if owner < 3 else 1))
+        return None
+
+    tick = tamper(chunks, hijack)
+    report = replay.verify(header, chunks, events)
+    assert not report.ok and report.first_bad == tick, str(report)
+    assert "refused" in report.detail or "no seat" in report.detail
+
+
+def test_a_missing_entry_and_a_command_not_acknowledged_are_named_at_their_tick():
+    header, chunks, events, _ = record(3)
+    gone = chunks[4].entries.pop(7)
+    report = replay.verify(header, chunks, events)
+    assert not report.ok and report.first_bad == gone.tick and "jumps" in report.detail, str(report)
+
+    header, chunks, events, _ = record(3)
+
+    def unacked(entry, op):
+        if isinstance(op, inputlog.Applied) and entry.tick > 120:
+            return inputlog.Applied(msgspec.structs.replace(op.cmd, seq=op.cmd.seq + 10_000))
+        return None
+
+    tick = tamper(chunks, unacked)
+    report = replay.verify(header, chunks, events)
+    assert not report.ok and report.first_bad == tick and "not acknowledged" in report.detail, str(report)
+
+
+def test_a_move_sent_elsewhere_is_bounded_to_the_chunk_it_is_in():
+    """A changed target leaves no event: the chunk's digest bounds it to one flush's ticks."""
+    header, chunks, events, _ = record(4)
+
+    def redirect(entry, op):
+        if isinstance(op, inputlog.Applied) and op.cmd.op == "move" and entry.tick > 100:
+            return inputlog.Applied(msgspec.structs.replace(op.cmd, point=(-29.0, 29.0)))
+        return None
+
+    tick = tamper(chunks, redirect)
+    report = replay.verify(header, chunks, events)
+    assert not report.ok, str(report)
+    assert report.first_bad <= tick <= report.last_possible, str(report)
+    assert report.last_possible - report.first_bad < 20  # one chunk, not a keyframe's stretch
+    assert "digest" in report.detail
+
+
+def _slow_rules(s: rulesets.Settings) -> MatchState:
+    """A later rules version, for the test: cubes go twice as fast."""
+    return MatchState(World(s.arena_width, s.arena_depth, s.speed * 2, s.tick_rate), s.cube_cap, s.creator)
+
+
+def test_a_log_of_an_older_rules_version_still_verifies_after_the_rules_change(monkeypatch):
+    old = rulesets.RULES_VERSION
+    header, chunks, events, _ = record(5)  # played under today's rules
+    assert header.rules_version == old
+    newer = rulesets.Ruleset(
+        old + 1, _slow_rules, rulesets.RULESETS[old].tick_rules, 0.25, 1.0, "faster cubes"
+    )
+    monkeypatch.setitem(rulesets.RULESETS, old + 1, newer)
+    monkeypatch.setattr(rulesets, "RULES_VERSION", old + 1)
+
+    assert replay.header_for(SETTINGS).rules_version == old + 1  # new matches play the new rules
+    report = replay.verify(header, chunks, events)
+    assert report.ok, str(report)  # the old log replays through the old rules
+
+    relabelled = msgspec.structs.replace(header, rules_version=old + 1)
+    assert not replay.verify(relabelled, chunks, events).ok  # through the new rules it would not
+
+    # And a match played under the new rules verifies under them.
+    header2, chunks2, events2, _ = record(6, version=old + 1)
+    assert replay.verify(header2, chunks2, events2).ok
+
+
+def test_a_log_of_a_rules_version_this_server_does_not_know_is_refused_by_name():
+    header, chunks, events, _ = record(7, ticks=40)
+    unknown = msgspec.structs.replace(header, rules_version=99)
+    with pytest.raises(rulesets.UnknownRules, match="rules version 99"):
+        replay.verify(unknown, chunks, events)
+
+
+def test_the_current_ruleset_is_what_the_arbiter_plays():
+    """Change a limit a replay depends on and this fails: bump RULES_VERSION, keep the old."""
+    current = rulesets.RULESETS[rulesets.RULES_VERSION]
+    assert rulesets.current_limits() == {
+        "lag_window_s": current.lag_window_s,
+        "nudge_distance": current.nudge_distance,
+    }
