@@ -6,7 +6,7 @@
 
 import * as THREE from "three";
 import { LocalServer } from "./bench/local-server.js";
-import { lagCompEnabled, netGraphWanted, netSimParams, socketUrl } from "./config.js";
+import { lagCompEnabled, netGraphWanted, netSimParams, socketUrl, wireEncoding } from "./config.js";
 import { HUD_REFRESH_MS, NET_GRAPH_REFRESH_MS, SPAWN_SCATTER, BENCH_MAX_FRAMES } from "./tunables.js";
 import { closeText, connectionText, noticeText } from "./hud/messages.js";
 import { Hud } from "./hud/hud.js";
@@ -43,6 +43,7 @@ export class ArenaApp {
     this.netSim = bench ? null : netSimParams(search);
     this.lagComp = lagCompEnabled(search);
     this.showNetGraph = netGraphWanted(search);
+    this.encoding = wireEncoding(search);
     this.simSockets = [];
     this.frameLog = null; // {ids, max, entries} while a test records frames
     this.frameTimes = [];
@@ -72,6 +73,7 @@ export class ArenaApp {
       : new Connection(socketUrl(cfg.ws, window.location), {
           tickRate: cfg.tick_rate,
           lagComp: this.lagComp,
+          encoding: this.encoding,
           env,
           locate: () => locateMatch(cfg.match, this.transport.url),
         });
@@ -328,6 +330,9 @@ export class ArenaApp {
       serverTick: this.presenter.presentTick,
       snapTick: this.mirror.tick,
       snapBytesPerSec: t.snapBytesPerSec ?? 0,
+      bytesInPerSec: t.bytesInPerSec ?? 0,
+      bytesOutPerSec: t.bytesOutPerSec ?? 0,
+      encoding: this.bench ? "local" : this.encoding,
       pending: pending.size,
       ackDelayTicks: pending.ackDelay(1 + Math.ceil(this.ownMotion.fallbackUp())),
       upTicks: pending.upTicks(this.ownMotion.fallbackUp()),

@@ -79,3 +79,9 @@ export function netGraphWanted(search) {
   const v = new URLSearchParams(search).get("netgraph");
   return v !== null && v !== "0" && v !== "off";
 }
+
+/** ?enc=json: JSON text frames (readable in the browser's network panel); msgpack otherwise. */
+export function wireEncoding(search) {
+  const v = new URLSearchParams(search).get("enc");
+  return v === "json" ? "json" : "msgpack";
+}

@@ -70,6 +70,10 @@ class Player:
         self.page.set_default_timeout(30_000)
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        # The match sockets' URLs and frames by kind, as Chromium saw them (the encoding check).
+        self.sockets: list[str] = []
+        self.frames = {"received_text": 0, "received_binary": 0, "sent_text": 0, "sent_binary": 0}
+        self.page.on("websocket", self._watch_socket)
         self.context.request.get(server.url + "/api/csrf")
         token = next(c["value"] for c in self.context.cookies() if c["name"] == "csrftoken")
         resp = self.context.request.post(
@@ -91,6 +95,17 @@ class Player:
         )
         assert resp.ok, resp.text()
         return resp.json()
+
+    def _watch_socket(self, ws) -> None:
+        if "/ws/match/" not in ws.url:
+            return
+        self.sockets.append(ws.url)
+
+        def count(way: str, payload) -> None:
+            self.frames[f"{way}_{'text' if isinstance(payload, str) else 'binary'}"] += 1
+
+        ws.on("framereceived", lambda payload: count("received", payload))
+        ws.on("framesent", lambda payload: count("sent", payload))
 
     def open(self, match_id: str, query: str = "") -> None:
         # Not "load": three.js is 1.3 MB of modules and a loaded machine is slow to parse it;

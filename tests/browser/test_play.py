@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qs, urlparse
+
+import pytest
 
 from tests.browser.conftest import ARTIFACTS
 
@@ -38,11 +41,27 @@ def pixel(person, x: float, y: float) -> tuple[int, int, int]:
     return tuple(raw[1:4])
 
 
-def test_it_shows_every_change_to_both_players_and_refuses_bobs_orders(people, artifacts):
+def assert_spoke(person, encoding: str) -> None:
+    """Every match socket asked for the encoding and every frame both ways was of its kind."""
+    assert person.sockets, "no match socket seen"
+    asked = ["msgpack"] if encoding == "msgpack" else None
+    for url in person.sockets:
+        assert parse_qs(urlparse(url).query).get("enc") == asked, url
+    kind, other = ("binary", "text") if encoding == "msgpack" else ("text", "binary")
+    frames = person.frames
+    assert frames[f"received_{kind}"] > 10 and frames[f"sent_{kind}"] > 0, frames
+    assert frames[f"received_{other}"] == 0 and frames[f"sent_{other}"] == 0, frames
+    net = person.state()["net"]
+    assert net["encoding"] == encoding and net["bytesInPerSec"] > 0, net
+
+
+@pytest.mark.parametrize("encoding", ["msgpack", "json"])
+def test_it_shows_every_change_to_both_players_and_refuses_bobs_orders(people, artifacts, encoding):
     alice, bob = people("alice"), people("bob")
     match = alice.api("POST", "/api/matches", {"name": "browser duel", "max_players": 4, "tick_rate": 10})
-    alice.open(match["id"])
-    bob.open(match["id"])
+    query = "" if encoding == "msgpack" else "?enc=json"  # msgpack is the page's default
+    alice.open(match["id"], query)
+    bob.open(match["id"], query)
 
     started = time.monotonic()
     cube = spawn_and_wait(alice, 0)
@@ -90,7 +109,8 @@ def test_it_shows_every_change_to_both_players_and_refuses_bobs_orders(people, a
     bobs = spawn_and_wait(bob, 0)
     alice.wait(lambda s: by_id(s, bobs["id"]) is not None, "bob's cube on alice's screen")
     alice.page.wait_for_timeout(400)
-    alice.page.screenshot(path=str(artifacts / "arena-two-players.png"))
+    if encoding == "msgpack":
+        alice.page.screenshot(path=str(artifacts / "arena-two-players.png"))
 
     # alice deletes hers: it vanishes on both screens
     at = alice.point_at(cube["id"])
@@ -100,6 +120,8 @@ def test_it_shows_every_change_to_both_players_and_refuses_bobs_orders(people, a
     for person in (alice, bob):
         person.wait(lambda s: by_id(s, cube["id"]) is None, "the cube gone", timeout=3)
     assert alice.errors == [] and bob.errors == []
+    for person in (alice, bob):
+        assert_spoke(person, encoding)
 
 
 def test_it_changes_a_cubes_colour_on_hover_and_box_selects_exactly_own_cubes(people):

@@ -1,5 +1,7 @@
 // Test doubles shared by the node tests: a scripted WebSocket and manual timers.
 
+import { decode } from "@msgpack/msgpack";
+
 export class FakeTimers {
   constructor() {
     this.now = 0;
@@ -46,12 +48,14 @@ export class FakeSocket {
     this.url = url;
     this.readyState = 0;
     this.sent = [];
+    this.rawSent = []; // the frames as sent: strings, or Uint8Array for msgpack
     this.closedWith = null;
     FakeSocket.instances.push(this);
   }
 
-  send(text) {
-    this.sent.push(JSON.parse(text));
+  send(frame) {
+    this.rawSent.push(frame);
+    this.sent.push(typeof frame === "string" ? JSON.parse(frame) : decode(frame));
   }
 
   close(code, reason) {

@@ -1,8 +1,9 @@
 """Shared test vectors: the Python simulation writes them, `node --test` replays them.
 
-Run `python -m tests.vectors.generate` to rewrite tests/vectors/step.json (the step) and
+Run `python -m tests.vectors.generate` to rewrite tests/vectors/step.json (the step),
 tests/vectors/prediction.json (the arbiter's lag compensation, for the browser's
-prediction and reconciliation); Python tests (tests/sim/test_world.py,
+prediction and reconciliation) and tests/vectors/frames.json (server messages as the wire
+carries them in each encoding, for the browser's decoding); Python tests (tests/sim/test_world.py,
 tests/sim/test_vectors_prediction.py) check that the committed files are what this module
 produces, and tests/js/ replays them, so the two languages cannot drift.
 """
@@ -22,6 +23,7 @@ from game.sim.world import World
 VECTOR_DIR = Path(__file__).resolve().parent
 VECTOR_FILE = VECTOR_DIR / "step.json"
 PREDICTION_FILE = VECTOR_DIR / "prediction.json"
+FRAMES_FILE = VECTOR_DIR / "frames.json"
 
 
 def _state(world: World) -> list[list[float]]:
@@ -337,6 +339,86 @@ def build_prediction() -> dict:
     }
 
 
+# -- frames: server messages in both encodings, for the browser's decoding path ------------
+
+
+def build_frames() -> dict:
+    """Messages the server sends, encoded by game.wire exactly as a socket gets them."""
+    import base64
+
+    from game.wire.snapshots import delta_snap, encode, full_snap
+
+    rng = random.Random(20261129)
+    world = World(100, 100, 5.0, 10, tick=123456)
+    for i in range(9):
+        ent = world.spawn(1 + i % 2, rng.uniform(-50, 50), rng.uniform(-50, 50), cid=f"c{i + 1}")
+        world.retarget(ent, rng.uniform(-50, 50), rng.uniform(-50, 50))
+    edge = world.spawn(2, -50, 49.99)
+    world.retarget(edge, 0.07, -0.01)
+    t_ms = 1_764_400_000_123
+    full = full_snap(world, t_ms, {1: 7, 2: 2_147_483_647}, {ent.id: "c9"})
+    world.take_changes()
+    world.step()
+    moved = world.entities[3]
+    world.retarget(moved, -12.34, 45.6)
+    world.remove(4)
+    world.spawn(1, 0.5, -0.5, cid="c10")
+    delta = delta_snap(world, t_ms + 100, {1: 8}, world.take_changes())
+    players = [
+        {"id": 1, "nickname": "ålice ☃ 🧊", "color": "#e5533d", "online": True, "cubes": 5},
+        {"id": 2, "nickname": "bob", "color": "#3d8be5", "online": False, "cubes": 5},
+    ]
+
+    def welcome(binary: bool) -> dict:
+        return {
+            "type": "welcome",
+            "v": 1,
+            "match": "0b9f6c52-8d0e-4f77-a8a3-3c1c2f7a9e10",
+            "you": 1,
+            "role": "player",
+            "color": "#e5533d",
+            "tick_rate": 10,
+            "arena": [100, 100],
+            "speed": 5.0,
+            "ack": 7,
+            "players": players,
+            "snap": full.as_dict(binary),
+            "build": "3f1c0a9e5b7d",
+        }
+
+    messages = [
+        ("welcome", welcome(False), welcome(True)),
+        ("delta", delta.as_dict(False), delta.as_dict(True)),
+        ("full", full.as_dict(False), full.as_dict(True)),
+        ("players", {"type": "players", "players": players}, None),
+        ("pong", {"type": "pong", "t": 81234.56789, "st": t_ms, "tick": 123457}, None),
+        ("ping", {"type": "ping", "t": t_ms}, None),
+        (
+            "reject",
+            {"type": "reject", "seq": 3, "code": "rate_limited", "message": "slow down", "retry_ms": 200},
+            None,
+        ),
+        (
+            "correction",
+            {"type": "correction", "ids": [3], "reason": "operator", "by": "operator", "action": "moved"},
+            None,
+        ),
+        ("ended", {"type": "ended", "reason": "the creator ended the match"}, None),
+    ]
+    frames = []
+    for name, as_json, as_bin in messages:
+        data = encode(as_bin if as_bin is not None else as_json, True)
+        frames.append(
+            {"name": name, "json": encode(as_json, False), "msgpack": base64.b64encode(data).decode()}
+        )
+    return {
+        "about": "Server messages as game.wire encodes them: 'json' the text frame, 'msgpack' the "
+        "binary frame (base64), entity records as arrays with coordinates in hundredths. "
+        "Decoded, both must give the same message and the same doubles.",
+        "frames": frames,
+    }
+
+
 def dumps(data: dict) -> str:
     return json.dumps(data, separators=(",", ":")) + "\n"
 
@@ -345,7 +427,8 @@ def main() -> None:
     VECTOR_DIR.mkdir(parents=True, exist_ok=True)
     VECTOR_FILE.write_text(dumps(build()))
     PREDICTION_FILE.write_text(dumps(build_prediction()))
-    print(f"wrote {VECTOR_FILE} and {PREDICTION_FILE}", file=sys.stderr)
+    FRAMES_FILE.write_text(dumps(build_frames()))
+    print(f"wrote {VECTOR_FILE}, {PREDICTION_FILE} and {FRAMES_FILE}", file=sys.stderr)
 
 
 if __name__ == "__main__":

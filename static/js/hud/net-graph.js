@@ -1,6 +1,6 @@
 /**
  * The net graph (key G, or its button): round trip and jitter, the server tick the client
- * estimates, snapshot bytes per second, corrections per second, pending commands and the
+ * estimates, bytes per second in and out (and the snapshots' share), the socket's encoding, corrections per second, pending commands and the
  * interpolation delay, with a strip chart of the round trip and of corrections.
  */
 
@@ -10,6 +10,10 @@ const HISTORY = 120; // samples in the strip chart (one per refresh)
 
 function ms(v) {
   return v === null || v === undefined || !Number.isFinite(v) ? "–" : `${Math.round(v)} ms`;
+}
+
+function kib(bytesPerSec) {
+  return Number.isFinite(bytesPerSec) ? (bytesPerSec / 1024).toFixed(1) : "–";
 }
 
 export class NetGraph {
@@ -25,7 +29,8 @@ export class NetGraph {
       row("rtt", "round trip"),
       row("jitter", "jitter"),
       row("tick", "server tick"),
-      row("bytes", "snapshots"),
+      row("bytes", "bytes in / out"),
+      row("snaps", "snapshots"),
       row("corrections", "corrections"),
       row("pending", "pending"),
       row("interp", "interpolation"),
@@ -70,7 +75,8 @@ export class NetGraph {
     r.rtt.textContent = `${ms(s.rtt)} ± ${ms(s.rttJitter)}`;
     r.jitter.textContent = `${ms(s.jitter)} (snap arrivals)`;
     r.tick.textContent = s.serverTick === null ? "–" : `${s.serverTick.toFixed(1)} (last snap ${s.snapTick ?? "–"})`;
-    r.bytes.textContent = `${(s.snapBytesPerSec / 1024).toFixed(1)} KiB/s`;
+    r.bytes.textContent = `${kib(s.bytesInPerSec)} / ${kib(s.bytesOutPerSec)} KiB/s · ${s.encoding}`;
+    r.snaps.textContent = `${kib(s.snapBytesPerSec)} KiB/s`;
     r.corrections.textContent = `${s.correctionsPerSec.toFixed(2)}/s · ${s.corrections} · max ${s.largestCorrection.toFixed(2)}`;
     r.pending.textContent = `${s.pending} (ack in ~${s.ackDelayTicks} ticks)`;
     r.interp.textContent = `${ms(s.interpDelay)} (${s.interpDelayTicks.toFixed(2)} ticks)`;

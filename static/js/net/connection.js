@@ -7,7 +7,7 @@
 
 import { BYTES_RATE_WINDOW_MS, PING_INTERVAL_MS, STALL_TIMEOUT_MS } from "../tunables.js";
 import { Backoff } from "./backoff.js";
-import { CLOSE_REPLACED, FINAL_CLOSES, isFinalClose, parseFrame, pingMsg, pongMsg } from "./protocol.js";
+import { CLOSE_REPLACED, FINAL_CLOSES, encodeFrame, frameBytes, isFinalClose, parseFrame, pingMsg, pongMsg, withEncoding } from "./protocol.js";
 import { RateMeter } from "./rate-meter.js";
 import { ServerClock } from "./server-clock.js";
 
@@ -34,17 +34,23 @@ export class Connection extends EventTarget {
    *   network simulation), `backoff` a Backoff, `tickRate` the match's tick rate for the tick
    *   estimate, `lagComp` false to stamp commands with the last snap's tick only, `locate` an
    *   async function asked before each reconnect where the match is now: it answers a socket
-   *   URL (the server that held the socket may be gone), or null when the match is over.
+   *   URL (the server that held the socket may be gone), or null when the match is over;
+   *   `encoding` "msgpack" for binary frames both ways (`enc=msgpack` on every socket URL) or
+   *   "json" (the default) for text frames.
    */
-  constructor(url, { env = {}, backoff = new Backoff(), tickRate = 10, lagComp = true, locate = null } = {}) {
+  constructor(url, { env = {}, backoff = new Backoff(), tickRate = 10, lagComp = true, locate = null, encoding = "json" } = {}) {
     super();
-    this.url = url;
+    this.encoding = encoding === "msgpack" ? "msgpack" : "json";
+    this.binary = this.encoding === "msgpack";
+    this.url = withEncoding(url, this.encoding);
     this.locate = locate;
     this.env = { ...defaultEnv(), ...env };
     this.backoff = backoff;
     this.lagComp = lagComp;
     this.clock = new ServerClock(tickRate);
     this.snapBytes = new RateMeter(BYTES_RATE_WINDOW_MS);
+    this.bytesIn = new RateMeter(BYTES_RATE_WINDOW_MS); // every frame received
+    this.bytesOut = new RateMeter(BYTES_RATE_WINDOW_MS); // every frame sent
     this.answered = new Set(); // server ping stamps answered on this socket (each exactly once)
     this.pongsSent = 0;
     this.socket = null;
@@ -62,7 +68,9 @@ export class Connection extends EventTarget {
     if (this.final || this.socket) return this;
     this.clearRetry();
     this.attempts += 1;
+    this.url = withEncoding(this.url, this.encoding);
     const socket = this.env.createSocket(this.url);
+    if (this.binary) socket.binaryType = "arraybuffer";
     this.socket = socket;
     socket.onopen = () => this.onOpen(socket);
     socket.onmessage = (ev) => this.onFrame(socket, ev);
@@ -92,7 +100,9 @@ export class Connection extends EventTarget {
   /** Send one message object; false if the socket is not open. */
   send(msg) {
     if (!this.socket || this.socket.readyState !== OPEN) return false;
-    this.socket.send(JSON.stringify(msg));
+    const frame = encodeFrame(msg, this.binary);
+    this.socket.send(frame);
+    this.bytesOut.add(this.env.now(), frameBytes(frame));
     return true;
   }
 
@@ -120,6 +130,16 @@ export class Connection extends EventTarget {
     return this.snapBytes.rate(this.env.now());
   }
 
+  /** Bytes of every frame received per second, lately. */
+  get bytesInPerSec() {
+    return this.bytesIn.rate(this.env.now());
+  }
+
+  /** Bytes of every frame sent per second, lately. */
+  get bytesOutPerSec() {
+    return this.bytesOut.rate(this.env.now());
+  }
+
   // -- socket events -------------------------------------------------------------
 
   onOpen(socket) {
@@ -135,7 +155,8 @@ export class Connection extends EventTarget {
     if (socket !== this.socket) return;
     const now = this.env.now();
     this.lastHeard = now;
-    if (typeof ev.data !== "string") return; // binary frames are msgpack, not asked for
+    const bytes = frameBytes(ev.data);
+    this.bytesIn.add(now, bytes);
     let msg;
     try {
       msg = parseFrame(ev.data);
@@ -147,10 +168,10 @@ export class Connection extends EventTarget {
       this.backoff.reset();
       if (Number.isInteger(msg.tick_rate) && msg.tick_rate > 0 && msg.tick_rate !== this.clock.tickRate) this.clock.setTickRate(msg.tick_rate);
       this.clock.onSnap(msg.snap.tick, now);
-      this.snapBytes.add(now, ev.data.length);
+      this.snapBytes.add(now, bytes);
     } else if (msg.type === "snap") {
       this.clock.onSnap(msg.tick, now);
-      this.snapBytes.add(now, ev.data.length);
+      this.snapBytes.add(now, bytes);
     } else if (msg.type === "pong") {
       this.clock.onPong(msg, now);
     } else if (msg.type === "ping") {

@@ -8,9 +8,9 @@
  */
 
 import { mulberry32 } from "../bench/local-server.js";
+import { isSnapFrame } from "./protocol.js";
 
 const OPEN = 1;
-const SNAP_PREFIX = '{"type":"snap"';
 
 export class SimulatedSocket {
   /**
@@ -45,6 +45,14 @@ export class SimulatedSocket {
     return this.inner.readyState;
   }
 
+  get binaryType() {
+    return this.inner.binaryType;
+  }
+
+  set binaryType(kind) {
+    this.inner.binaryType = kind;
+  }
+
   send(data) {
     this.outgoingQueue.push(this.delay(), () => {
       if (this.inner.readyState === OPEN) this.inner.send(data);
@@ -59,7 +67,7 @@ export class SimulatedSocket {
   }
 
   incoming(ev) {
-    if (this.sim.loss > 0 && typeof ev.data === "string" && ev.data.startsWith(SNAP_PREFIX) && this.lossRandom() < this.sim.loss) {
+    if (this.sim.loss > 0 && isSnapFrame(ev.data) && this.lossRandom() < this.sim.loss) {
       this.dropped += 1;
       return;
     }

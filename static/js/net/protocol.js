@@ -1,7 +1,11 @@
 /**
  * PROTOCOL.md v1 as data: builders for what the client sends, light parsers for what the
- * server sends, the command sequence counter, and the close codes. Pure (node imports it).
+ * server sends in either encoding (JSON text frames, or msgpack binary frames with
+ * `enc=msgpack`), the command sequence counter, and the close codes. Pure (node imports it;
+ * the page's import map serves @msgpack/msgpack from the lock file's copy).
  */
+
+import { Decoder, Encoder } from "@msgpack/msgpack";
 
 import { MAX_IDS_PER_COMMAND } from "../tunables.js";
 
@@ -111,15 +115,37 @@ export class ProtocolError extends Error {}
 
 const SERVER_TYPES = new Set(["welcome", "snap", "players", "reject", "error", "correction", "ping", "pong", "ended"]);
 
-/** Decode one text frame into a message object; throws ProtocolError on nonsense. */
-export function parseFrame(text) {
+/** The socket encodings the server speaks: JSON text frames, msgpack binary frames. */
+export const ENCODINGS = Object.freeze(["json", "msgpack"]);
+
+const _decoder = new Decoder();
+const _encoder = new Encoder();
+
+/**
+ * Decode one frame into a message object: a string is JSON, anything else (ArrayBuffer,
+ * Uint8Array) msgpack. Throws ProtocolError on nonsense.
+ */
+export function parseFrame(data) {
   let msg;
-  try {
-    msg = JSON.parse(text);
-  } catch {
-    throw new ProtocolError("frame is not JSON");
+  if (typeof data === "string") {
+    try {
+      msg = JSON.parse(data);
+    } catch {
+      throw new ProtocolError("frame is not JSON");
+    }
+  } else {
+    try {
+      msg = _decoder.decode(data);
+    } catch {
+      throw new ProtocolError("frame is not msgpack");
+    }
   }
-  if (msg === null || typeof msg !== "object" || Array.isArray(msg)) {
+  return checkMessage(msg);
+}
+
+/** A decoded frame checked for what the client relies on. */
+export function checkMessage(msg) {
+  if (msg === null || typeof msg !== "object" || Array.isArray(msg) || ArrayBuffer.isView(msg)) {
     throw new ProtocolError("frame is not an object");
   }
   if (!SERVER_TYPES.has(msg.type)) throw new ProtocolError(`unknown message type ${msg.type}`);
@@ -129,6 +155,50 @@ export function parseFrame(text) {
     checkSnap(msg.snap);
   }
   return msg;
+}
+
+/** One message as a frame: JSON text, or msgpack bytes when `binary`. */
+export function encodeFrame(msg, binary = false) {
+  return binary ? _encoder.encode(msg) : JSON.stringify(msg);
+}
+
+/** The size of a frame on the wire, in bytes (UTF-8 for text). */
+export function frameBytes(data) {
+  if (typeof data !== "string") return data.byteLength ?? 0;
+  let n = data.length;
+  for (let i = 0; i < data.length; i++) {
+    const c = data.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      n += 1;
+    } else if (c >= 0xd800 && c < 0xdc00) {
+      n += 2; // a surrogate pair: 4 bytes for its 2 units
+      i += 1;
+    } else {
+      n += 2;
+    }
+  }
+  return n;
+}
+
+// A msgpack snap starts with a small map whose first key is "type" and value "snap".
+const SNAP_BYTES = [0xa4, 0x74, 0x79, 0x70, 0x65, 0xa4, 0x73, 0x6e, 0x61, 0x70];
+
+/** Whether a frame is a snap, without decoding it (the network simulation drops snaps). */
+export function isSnapFrame(data) {
+  if (typeof data === "string") return data.startsWith('{"type":"snap"');
+  const bytes = data instanceof Uint8Array ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+  if (bytes.length < 11 || (bytes[0] & 0xf0) !== 0x80) return false;
+  for (let i = 0; i < SNAP_BYTES.length; i++) if (bytes[i + 1] !== SNAP_BYTES[i]) return false;
+  return true;
+}
+
+/** A socket URL with its `enc` query parameter set (kept across relocations). */
+export function withEncoding(url, encoding) {
+  const u = new URL(url);
+  if (encoding === "msgpack") u.searchParams.set("enc", "msgpack");
+  else u.searchParams.delete("enc");
+  return u.href;
 }
 
 function checkSnap(snap) {
