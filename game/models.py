@@ -101,3 +101,13 @@ class MatchLog(models.Model):
 
     def __str__(self):
         return f"log of {self.match_id} (rules {self.rules_version})"
+
+
+class MatchRecord(Match):
+    """A match as the game keeps it for good (its input log): the admin's replays, verify,
+    export and import (game/admin.py)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "match record"
+        verbose_name_plural = "match records (replay, verify, export, import)"
