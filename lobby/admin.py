@@ -5,6 +5,7 @@ from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 
 from lobby import ticklag
 
@@ -65,6 +66,7 @@ class MatchAdmin(admin.ModelAdmin):
         "started",
         "ended",
         "final_entities",
+        "replay",
     ]
     list_filter = ["status", "created"]
     search_fields = ["name", "participations__player__nickname"]
@@ -75,7 +77,7 @@ class MatchAdmin(admin.ModelAdmin):
     # What the game writes is never edited by hand; while the match runs, its settings neither.
     GAME_WRITES = [
         "id", "created", "status", "started", "ended", "end_reason", "arbiter_channel", "epoch",
-        "last_tick", "last_tick_at", "tick_lag_summary", "final_entities", "checkpoint",
+        "last_tick", "last_tick_at", "tick_lag_summary", "final_entities", "checkpoint", "replay",
     ]  # fmt: skip
     LIVE_SETTINGS = ["tick_rate", "arena_width", "arena_depth", "max_players", "creator"]
     inlines = [ParticipationInline, MatchEventInline]
@@ -110,6 +112,13 @@ class MatchAdmin(admin.ModelAdmin):
             self.message_user(request, "Select exactly one running match.", level=messages.WARNING)
             return None
         return HttpResponseRedirect(reverse("admin:game_operatoraction_add") + f"?match={running.get().pk}")
+
+    @admin.display(description="replay")
+    def replay(self, obj):
+        """An ended match's replay (its summary page has the viewer; the game keeps the log)."""
+        if not obj.is_over:
+            return "—"
+        return format_html('<a href="{}">watch replay</a>', reverse("lobby:summary", args=[obj.pk]))
 
     @admin.display(description="players", ordering="seat_count")
     def players(self, obj):

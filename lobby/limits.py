@@ -34,4 +34,6 @@ LOBBY_RESEND_MIN_S = 0.5
 LAST_SEEN_EVERY = timedelta(minutes=5)
 
 SUMMARY_EVENTS = 50
+RECENT_FINISHED = 10  # ended matches the lobby shows
+HISTORY_PAGE = 50  # matches per page of a player's history
 ADMIN_EVENTS = 50

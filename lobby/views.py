@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -15,7 +16,7 @@ from lobby.limits import DEFAULT_SPEED
 from . import access, limits, serialize, services
 from .errors import RateLimited
 from .forms import GuestForm, MatchForm
-from .models import Match
+from .models import Match, Participation, Player
 from .session import current_player, sign_in_guest
 
 LOBBY_WS_PATH = "/ws/lobby/"
@@ -38,6 +39,7 @@ def render_lobby(request, *, status=200, notice=None, watch_url=None, guest_form
         "guest_form": guest_form or GuestForm(),
         "match_form": match_form or MatchForm(),
         "matches": serialize.match_list(player.pk) if player else [],
+        "recent": recent_finished(),
         "lobby_ws": LOBBY_WS_PATH,
     }
     return render(request, "lobby/index.html", context, status=status)
@@ -176,3 +178,62 @@ def format_duration(value: timedelta | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+ENDED = (Match.Status.FINISHED, Match.Status.ABANDONED)
+
+
+def recent_finished(limit: int = limits.RECENT_FINISHED) -> list[dict]:
+    """The newest ended public matches, for the lobby: name, when, how long, who played."""
+    matches = (
+        Match.objects.filter(status__in=ENDED, private=False, ended__isnull=False)
+        .order_by("-ended")
+        .prefetch_related("participations__player")[:limit]
+    )
+    return [
+        {
+            "match": m,
+            "duration": format_duration(m.duration),
+            "players": [p.player.nickname for p in m.participations.all()],
+        }
+        for m in matches
+    ]
+
+
+def result_of(seat: Participation) -> str:
+    """A seat's result in a sandbox without a winner: how the match ended for this player."""
+    if seat.kicked:
+        return "kicked"
+    match = seat.match
+    if match.status == Match.Status.ABANDONED:
+        return "abandoned"
+    return match.end_reason or "finished"
+
+
+@require_GET
+def player_page(request, player_id):
+    """A player's match history, newest first: date, duration, result, what they did, and a
+    link to each match's summary and replay. Private matches only to the player themself."""
+    subject = get_object_or_404(Player, pk=player_id)
+    viewer = current_player(request)
+    seats = (
+        Participation.objects.filter(player=subject, match__status__in=ENDED)
+        .select_related("match")
+        .order_by("-match__ended", "-match__created")
+    )
+    if viewer is None or viewer.pk != subject.pk:
+        seats = seats.filter(match__private=False)
+    page = Paginator(seats, limits.HISTORY_PAGE).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "seat": seat,
+            "match": seat.match,
+            "date": seat.match.started or seat.match.created,
+            "duration": format_duration(seat.match.duration),
+            "result": result_of(seat),
+            "commands": seat.last_seq,
+        }
+        for seat in page
+    ]
+    context = {"player": viewer, "subject": subject, "rows": rows, "page": page, "is_me": viewer == subject}
+    return render(request, "lobby/player.html", context)
