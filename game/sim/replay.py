@@ -171,3 +171,71 @@ def _show(events: list[tuple]) -> str:
     if not events:
         return "nothing"
     return ", ".join(f"{kind} {payload.decode()}" for kind, payload in events[:3])
+
+
+MARKED = {inputlog.Kicked: "kick", inputlog.Placed: "correction", inputlog.Struck: "warning"}
+
+
+class Cursor:
+    """A recorded match to watch: step forward a tick at a time, or seek to any tick.
+
+    `prepare` plays the whole log once, keeping a checkpoint every `every` ticks and the
+    ticks worth marking on a seek bar (joins, leaves, kicks, corrections, warnings, removals
+    by verdict); a seek then restores the nearest checkpoint at or before the tick and plays
+    at most `every` ticks. Each step gives the world's changes, for a delta snap."""
+
+    def __init__(self, header: Header, entries: list[Entry], every: int = 100):
+        self.header = header
+        self.entries = entries
+        self.every = max(1, every)
+        self.state = start(header)
+        self.first = self.state.world.tick
+        for n, entry in enumerate(entries):
+            if entry.tick != self.first + n + 1:
+                raise inputlog.LogGap(f"the log jumps from tick {self.first + n} to {entry.tick}")
+        self.last = self.first + len(entries)
+        self.saved: dict[int, dict] = {self.first: self.state.checkpoint(0.0)}
+        self.marks: list[tuple[int, str, int | None]] = []
+
+    def prepare(self) -> None:
+        """One pass over the log: checkpoints and marks; leaves the cursor at the start."""
+        for entry in self.entries:
+            deleted = {i for op in entry.ops if isinstance(op, inputlog.Applied) for i in op.cmd.ids}
+            for op in entry.ops:
+                kind = MARKED.get(type(op))
+                if isinstance(op, inputlog.Present):
+                    kind = "join" if op.online else "leave"
+                elif isinstance(op, inputlog.Removed) and op.id not in deleted:
+                    kind = "removal"
+                if kind is not None:
+                    mark = (entry.tick, kind, getattr(op, "player", None))
+                    if not self.marks or self.marks[-1] != mark:
+                        self.marks.append(mark)
+            self.step()
+            if self.tick % self.every == 0:
+                self.saved[self.tick] = self.state.checkpoint(0.0)
+        self.seek(self.first)
+
+    @property
+    def tick(self) -> int:
+        return self.state.world.tick
+
+    def step(self):
+        """Play the next tick; its changes (world.Changes), or None at the end."""
+        if self.tick >= self.last:
+            return None
+        inputlog.play_entry(self.state, self.entries[self.tick - self.first], 0.0)
+        self.state.take_events()
+        return self.state.world.take_changes()
+
+    def seek(self, tick: int) -> int:
+        """Go to `tick` (clamped to the log); the tick reached."""
+        tick = max(self.first, min(self.last, tick))
+        base = max(t for t in self.saved if t <= tick)
+        if not (base <= self.tick <= tick):
+            self.state = rulesets.new_state(self.header.settings, self.header.rules_version)
+            self.state.restore(self.saved[base], 0.0)
+        while self.tick < tick:
+            self.step()
+        self.state.world.take_changes()
+        return self.tick

@@ -169,3 +169,35 @@ def test_the_current_ruleset_is_what_the_arbiter_plays():
         "lag_window_s": current.lag_window_s,
         "nudge_distance": current.nudge_distance,
     }
+
+
+def test_a_cursor_seeks_anywhere_to_exactly_the_state_playing_forward_reaches():
+    header, chunks, _, live = record(8, ticks=300)
+    entries = [e for c in chunks for e in c.entries]
+    cursor = replay.Cursor(header, entries, every=25)
+    cursor.prepare()
+    assert cursor.tick == 0 and cursor.last == live.world.tick
+    kinds = {kind for _, kind, _ in cursor.marks}
+    assert {"join", "leave"} <= kinds and cursor.marks == sorted(cursor.marks, key=lambda m: m[0])
+
+    forward = replay.start(header)
+    states = {0: replay.digest(forward.checkpoint(0.0))}
+    for entry in entries:
+        inputlog.play_entry(forward, entry, 0.0)
+        states[forward.world.tick] = replay.digest(forward.checkpoint(0.0))
+    rng = random.Random(1)
+    for tick in [300, 17, 150, 151, 0, 299, 49, 50, 51] + [rng.randrange(301) for _ in range(20)]:
+        assert cursor.seek(tick) == tick
+        assert replay.digest(cursor.state.checkpoint(0.0)) == states[tick], tick
+    assert cursor.seek(10_000) == 300 and cursor.step() is None
+    cursor.seek(40)
+    changes = cursor.step()
+    assert cursor.tick == 41 and changes is not None
+
+
+def test_a_cursor_refuses_a_log_with_a_gap():
+    header, chunks, _, _ = record(9, ticks=40)
+    entries = [e for c in chunks for e in c.entries]
+    del entries[5]
+    with pytest.raises(inputlog.LogGap):
+        replay.Cursor(header, entries)

@@ -1,0 +1,143 @@
+"""The replay socket streams a finished match from its log in the live snapshot format: a
+client that applies the snaps as the browser does (deltas stepped with the shared step) sees
+the match's final positions; seeks land on the tick asked, fast."""
+
+import json
+import time
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from game.models import MatchLogChunk
+from game.sim.world import Entity, step_entity
+from lobby.models import Match
+
+from .players import ORIGIN, make_player
+from .synthetic import record_match
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Viewer:
+    """Applies snaps as static/js/replay/ does: a full snap replaces the world, a delta lists
+    what the step cannot predict and everything else takes one step."""
+
+    def __init__(self, match, session_key=None, query=""):
+        from cubearena.asgi import application
+
+        headers = [ORIGIN] + ([(b"cookie", f"sessionid={session_key}".encode())] if session_key else [])
+        self.ws = WebsocketCommunicator(application, f"/ws/replay/{match.pk}/{query}", headers=headers)
+        self.ents: dict[int, Entity] = {}
+        self.tick = None
+        self.info = None
+        self.players = None
+        self.state = None
+
+    async def open(self):
+        ok, _ = await self.ws.connect(timeout=10)
+        assert ok
+        self.info = await self.next("replay", timeout=10)
+        await self.next("replay.state")
+
+    async def next(self, kind, timeout=5.0, where=lambda m: True):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {kind} within {timeout} s"
+            msg = json.loads(await self.ws.receive_from(timeout=left))
+            if msg["type"] == "snap":
+                self.apply(msg)
+            elif msg["type"] == "players":
+                self.players = msg["players"]
+            elif msg["type"] == "replay.state":
+                self.state = msg
+            if msg["type"] == kind and where(msg):
+                return msg
+
+    def apply(self, snap):
+        step = self.info["speed"] / self.info["tick_rate"]
+        if snap["full"]:
+            self.ents = {}
+        else:
+            assert snap["tick"] == self.tick + 1, "deltas come one tick after another"
+            for ent in self.ents.values():
+                step_entity(ent, step)
+            for gone in snap["gone"]:
+                del self.ents[gone]
+        for e in snap["ents"]:
+            self.ents[e["id"]] = Entity(e["id"], e["owner"], e["x"], e["z"], e["tx"], e["tz"])
+        self.tick = snap["tick"]
+
+    def positions(self):
+        return sorted((e.id, e.owner, e.x, e.z, e.tx, e.tz) for e in self.ents.values())
+
+    async def send(self, **msg):
+        await self.ws.send_to(text_data=json.dumps(msg))
+
+
+def final_keyframe(match):
+    chunk = MatchLogChunk.objects.filter(match=match).order_by("-last_tick").first()
+    return chunk.last_tick, sorted(tuple(e) for e in chunk.keyframe["ents"])
+
+
+async def test_a_replay_plays_to_the_final_positions_and_seeks_anywhere(settings):
+    match = await database_sync_to_async(record_match)("watched", ticks=400)
+    last, final = await database_sync_to_async(final_keyframe)(match)
+    v = Viewer(match)
+    await v.open()
+    assert (v.info["first"], v.info["last"], v.info["tick_rate"]) == (0, last, 20)
+    assert v.tick == 0 and v.ents == {} and v.players == []  # seats are made on tick 1
+
+    began = time.monotonic()
+    await v.send(type="seek", tick=last // 2)
+    await v.next("replay.state", where=lambda m: m["tick"] == last // 2)
+    assert v.tick == last // 2 and v.ents and time.monotonic() - began < 0.2  # a seek under 200 ms
+    assert [p["nickname"] for p in v.players] == ["p1", "p2"]
+    middle = v.positions()
+
+    await v.send(type="speed", speed=8)
+    await v.send(type="play")
+    await v.next("replay.state", timeout=10, where=lambda m: not m["playing"] and m["tick"] == last)
+    assert v.tick == last and v.positions() == final  # every delta applied: the match's end
+    assert sum(p["cubes"] for p in v.players) == len(final)
+
+    await v.send(type="seek", tick=last // 2)  # back: the same state as before
+    await v.next("replay.state", where=lambda m: m["tick"] == last // 2)
+    assert v.positions() == middle
+    await v.send(type="seek", tick=10**9)
+    await v.next("replay.state", where=lambda m: m["tick"] == last)
+    assert v.positions() == final
+
+    await v.send(type="speed", speed=99)
+    assert (await v.next("error"))["code"] == "bad_message"
+    await v.ws.send_to(text_data="{not json")
+    assert (await v.next("error"))["code"] == "bad_message"
+    await v.ws.disconnect()
+
+
+async def test_only_a_finished_match_with_a_log_is_replayed_and_a_private_one_to_its_people(settings):
+    async def close_code(match, **kw):
+        v = Viewer(match, **kw)
+        ok, _ = await v.ws.connect(timeout=10)
+        assert ok
+        out = await v.ws.receive_output(timeout=10)
+        while out["type"] == "websocket.send":
+            out = await v.ws.receive_output(timeout=10)
+        return out.get("code")
+
+    running = await database_sync_to_async(Match.objects.create)(name="live", status="running")
+    assert await close_code(running) == 4404
+    empty = await database_sync_to_async(Match.objects.create)(name="empty", status="finished")
+    assert await close_code(empty) == 4404
+
+    owner, key = await make_player("owner")
+    secret = await database_sync_to_async(record_match)("secret", players=[owner], ticks=40)
+    await database_sync_to_async(Match.objects.filter(pk=secret.pk).update)(private=True, join_code="abc123")
+    assert await close_code(secret) == 4403
+    v = Viewer(secret, session_key=key)  # its creator
+    await v.open()
+    await v.ws.disconnect()
+    v = Viewer(secret, query="?code=abc123")
+    await v.open()
+    await v.ws.disconnect()
