@@ -18,6 +18,10 @@ class Command(Struct, frozen=True, array_like=True, gc=False):
     ids: tuple[int, ...] = ()
     point: tuple[float, float] | None = None  # spawn: at, move: to, nudge: dir
     cid: str | None = None
+    # A formation move (game/sim/formation.py): "box" or "line", and the front's direction
+    # 0..7. Last, with defaults, so logs and messages from before them still decode.
+    form: str | None = None
+    facing: int = 0
 
 
 @dataclass(slots=True, frozen=True)

@@ -200,7 +200,8 @@ class MatchState:
         # The ticks after `applied`: their positions are rewritten as the cube now went, so a
         # later command rewinding into them starts from this path, not the superseded one.
         later = list(self.history)[len(self.history) - elapsed :] if past is not None else []
-        for ent_id in cmd.ids:
+        slots = world.move_targets(cmd)  # a formation's slots, or None
+        for i, ent_id in enumerate(cmd.ids):
             ent = world.entities[ent_id]
             self._watch(ent)
             then = past.get(ent_id) if past is not None else None
@@ -208,6 +209,8 @@ class MatchState:
                 ent.x, ent.z = then
             if cmd.op == "nudge":
                 world.retarget(ent, ent.x + ux, ent.z + uz)
+            elif slots is not None:
+                world.retarget(ent, slots[i][0], slots[i][1])
             else:
                 world.retarget(ent, cmd.point[0], cmd.point[1])
             if then is not None:

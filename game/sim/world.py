@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from . import formation
+from .commands import Command
 from .quant import clamp, q
 
 
@@ -65,6 +67,15 @@ class World:
         return (
             q(clamp(x, -self.half_w, self.half_w)),
             q(clamp(z, -self.half_d, self.half_d)),
+        )
+
+    def move_targets(self, cmd: Command) -> list[tuple[float, float]] | None:
+        """The targets of a formation move's cubes, in the order of its ids; None for any
+        other command (a plain move sends every cube to its point)."""
+        if cmd.op != "move" or cmd.form is None:
+            return None
+        return formation.slots(
+            cmd.form, cmd.facing, cmd.point, len(cmd.ids), self.half_w * 2, self.half_d * 2
         )
 
     # -- changes the rules have allowed ----------------------------------------

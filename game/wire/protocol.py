@@ -53,9 +53,15 @@ class SpawnCmd(_Cmd, tag="spawn"):
     cid: Cid
 
 
+Form = Literal["box", "line"]
+Facing = Annotated[int, Meta(ge=0, le=7)]
+
+
 class MoveCmd(_Cmd, tag="move"):
     ids: Ids
     to: tuple[Coord, Coord]
+    form: Form | None = None  # a formation move (game/sim/formation.py); None: all to `to`
+    facing: Facing = 0  # with form: the front's direction, 0..7 (formation.DIRECTIONS)
 
 
 class NudgeCmd(_Cmd, tag="nudge"):
@@ -165,7 +171,9 @@ def to_command(cmd: AnyCmd, player: int) -> Command:
         return Command(player, cmd.seq, cmd.tick, "spawn", point=cmd.at, cid=cmd.cid)
     ids = tuple(dict.fromkeys(cmd.ids))
     if isinstance(cmd, MoveCmd):
-        return Command(player, cmd.seq, cmd.tick, "move", ids, point=cmd.to)
+        if cmd.form is None:
+            return Command(player, cmd.seq, cmd.tick, "move", ids, point=cmd.to)
+        return Command(player, cmd.seq, cmd.tick, "move", ids, point=cmd.to, form=cmd.form, facing=cmd.facing)
     if isinstance(cmd, NudgeCmd):
         return Command(player, cmd.seq, cmd.tick, "nudge", ids, point=(float(cmd.dir[0]), float(cmd.dir[1])))
     return Command(player, cmd.seq, cmd.tick, "delete", ids)

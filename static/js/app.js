@@ -22,6 +22,7 @@ import { MatchSession } from "./net/match-session.js";
 import { SimulatedSocket } from "./net/net-sim.js";
 import { WorldMirror } from "./net/world-mirror.js";
 import { ArenaView } from "./scene/arena-view.js";
+import { facingToward, orderForSlots } from "./sim/formation.js";
 import { clampPoint } from "./sim/step.js";
 
 const _centre = new THREE.Vector3();
@@ -44,6 +45,7 @@ export class ArenaApp {
     this.lagComp = lagCompEnabled(search);
     this.showNetGraph = netGraphWanted(search);
     this.encoding = wireEncoding(search);
+    this.form = "box"; // group orders go in this formation (F switches box and line)
     this.simSockets = [];
     this.frameLog = null; // {ids, max, entries} while a test records frames
     this.frameTimes = [];
@@ -142,6 +144,10 @@ export class ArenaApp {
     keyboard.addEventListener("clear", () => selection.clear());
     keyboard.addEventListener("select-all", () => selection.select(this.ownIds()));
     keyboard.addEventListener("nudge", (ev) => this.nudgeSelection(ev.detail.dx, ev.detail.dz));
+    keyboard.addEventListener("formation", () => {
+      this.form = this.form === "box" ? "line" : "box";
+      this.hud.toasts.show(`Group orders: ${this.form === "box" ? "a box" : "a line"} formation (F to change).`, "info");
+    });
     keyboard.addEventListener("net-graph", () => {
       hud.net.toggle();
       this.lastNet = 0;
@@ -252,7 +258,28 @@ export class ArenaApp {
     }
     if (this.cannot()) return;
     const [x, z] = clampPoint(gx, gz, this.mirror.arena[0], this.mirror.arena[1], _point);
-    if (this.session.move(ids, x, z).length) this.view.moveMarker.show(x, z, performance.now());
+    const order = this.formationOrder(ids, x, z);
+    if (this.session.move(order.ids, x, z, order.form, order.facing).length) this.view.moveMarker.show(x, z, performance.now());
+  }
+
+  /**
+   * A group order goes in formation: facing the way the group travels, the ids ordered so
+   * each cube takes a nearby slot. The slots follow from the command alone (sim/formation.js).
+   */
+  formationOrder(ids, x, z) {
+    if (ids.length < 2) return { ids, form: null, facing: 0 };
+    const cubes = [];
+    let cx = 0;
+    let cz = 0;
+    for (const id of ids) {
+      const e = this.presenter.drawn.get(id) ?? this.mirror.get(id);
+      const at = e ? { id, x: e.x, z: e.z } : { id, x, z };
+      cubes.push(at);
+      cx += at.x / ids.length;
+      cz += at.z / ids.length;
+    }
+    const facing = facingToward([cx, cz], [x, z]);
+    return { ids: orderForSlots(cubes, this.form, facing), form: this.form, facing };
   }
 
   nudgeSelection(dx, dz) {

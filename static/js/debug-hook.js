@@ -11,8 +11,12 @@ export function installDebugHook(app, target = window) {
       const { mirror, session, presenter, selection, ownMotion } = app;
       const drawn = presenter.drawn;
       const entities = [];
+      const timeline = ownMotion.timeline;
+      const replayed = { x: 0, z: 0, tx: 0, tz: 0 };
       for (const e of mirror.entities.values()) {
         const d = drawn.get(e.id);
+        // Own cubes: the target the replay of every pending command gives (what the server will say).
+        const predictedTarget = timeline && timeline.serverAt(e.id, timeline.until, replayed) ? [replayed.tx, replayed.tz] : null;
         entities.push({
           id: e.id,
           owner: e.owner,
@@ -26,6 +30,7 @@ export function installDebugHook(app, target = window) {
           predicted: !!d?.predicted,
           extrapolated: !!d?.extrapolated,
           hidden: ownMotion.hidden.has(e.id),
+          predictedTarget,
         });
       }
       const provisional = [];

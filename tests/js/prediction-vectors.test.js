@@ -24,7 +24,7 @@ function same(a, b) {
 }
 
 function entry(c) {
-  return { seq: c.seq, op: c.op, ids: c.ids, point: c.point, asOf: c.claimed, claim: c.claimed, proc: c.proc, cid: c.cid };
+  return { seq: c.seq, op: c.op, ids: c.ids, point: c.point, form: c.form ?? null, facing: c.facing ?? 0, asOf: c.claimed, claim: c.claimed, proc: c.proc, cid: c.cid };
 }
 
 test("the vector file has the cases the generator promises", () => {
@@ -34,6 +34,8 @@ test("the vector file has the cases the generator promises", () => {
   const backdated = vectors.cases.flatMap((c) => c.commands.filter((x) => x.applied !== null && x.applied < x.at));
   assert.ok(backdated.length > 100);
   assert.ok(vectors.cases.flatMap((c) => c.snaps.flatMap((s) => s.rewritten)).length > 20);
+  const formations = vectors.cases.flatMap((c) => c.commands.filter((x) => x.form && x.applied !== null));
+  assert.ok(formations.length > 30 && formations.some((x) => x.applied < x.at), "formation moves, backdated too");
 });
 
 for (const c of vectors.cases) {

@@ -8,6 +8,7 @@ const PURE = [
   "sim/step.js",
   "sim/lag-comp.js",
   "sim/replay.js",
+  "sim/formation.js",
   "tunables.js",
   "config.js",
   "net/protocol.js",

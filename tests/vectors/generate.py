@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from game.sim import formation
 from game.sim.commands import Command
 from game.sim.match import MatchState
 from game.sim.world import World
@@ -73,9 +74,46 @@ def build() -> dict:
     return {
         "about": "PROTOCOL.md 'The step'. Entity rows: [id, owner, x, z, tx, tz]. "
         "'retargets' maps a tick index to [id, tx, tz] rows applied (already quantised "
-        "and clamped) before that tick's step; states[i] is the state after step i.",
+        "and clamped) before that tick's step; states[i] is the state after step i. "
+        "'formations': a move's formation slots (game/sim/formation.py) for its form, "
+        "facing, target 'to', n ids and arena: 'slots' [[x, z], ...] in the order of the ids.",
         "cases": cases,
+        "formations": _formations(random.Random(20261129)),
     }
+
+
+def _formations(rng: random.Random) -> list[dict]:
+    """Formation slots over forms, facings, group sizes, arenas and targets in, at and past the edges."""
+    arenas = [(100, 100), (60, 40), (37, 23), (20, 20), (7, 9)]
+    sizes = [1, 2, 3, 4, 5, 7, 9, 10, 16, 17, 33, 50, 64]
+    out = []
+    for k in range(320):
+        form = formation.FORMS[k % 2]
+        facing = (k // 2) % 8
+        width, depth = arenas[(k // 16) % len(arenas)]
+        n = sizes[rng.randrange(len(sizes))] if k % 5 else rng.randint(1, 64)
+        hw, hd = width / 2, depth / 2
+        pick = k % 4
+        if pick == 0:  # anywhere, a little past the edges too
+            to = (round(rng.uniform(-hw * 1.2, hw * 1.2), 3), round(rng.uniform(-hd * 1.2, hd * 1.2), 3))
+        elif pick == 1:  # on an edge or a corner
+            to = (rng.choice((-hw, hw, rng.uniform(-hw, hw))), rng.choice((-hd, hd)))
+        elif pick == 2:  # near the middle, unquantised
+            to = (rng.uniform(-3, 3), rng.uniform(-3, 3))
+        else:  # far outside
+            to = (rng.uniform(-1e4, 1e4), rng.uniform(-1e4, 1e4))
+        slots = formation.slots(form, facing, to, n, width, depth)
+        out.append(
+            {
+                "form": form,
+                "facing": facing,
+                "to": list(to),
+                "n": n,
+                "arena": [width, depth],
+                "slots": [list(p) for p in slots],
+            }
+        )
+    return out
 
 
 # -- prediction: the arbiter's lag compensation as the browser must replay it -------------
@@ -98,6 +136,8 @@ class Order:
     cid: str | None = None
     seq: int | None = None  # None: the next number; a number: a hostile client's own choice
     client: bool = True  # False: no honest client would send it (the browser never replays it)
+    form: str | None = None  # a formation move (game/sim/formation.py)
+    facing: int = 0
 
 
 def _rows(world: World) -> list[list]:
@@ -131,7 +171,7 @@ def _session(
             o = pending.pop(0)
             seq = o.seq if o.seq is not None else last_seq[o.player] + 1
             last_seq[o.player] = max(last_seq[o.player], seq)
-            cmd = Command(o.player, seq, o.claimed, o.op, o.ids, o.point, o.cid)
+            cmd = Command(o.player, seq, o.claimed, o.op, o.ids, o.point, o.cid, o.form, o.facing)
             reject = state.submit(cmd, now)
             commands.append(
                 {
@@ -149,6 +189,7 @@ def _session(
                     "rejected_at": i if reject else None,
                     "applied": None,
                     "proc": None,
+                    **({"form": o.form, "facing": o.facing} if o.form is not None else {}),
                 }
             )
         seen = len(state.accepted)
@@ -319,12 +360,61 @@ def _random_session(
     )
 
 
+def _formation_session(
+    name: str, tick_rate: int, arena: tuple[int, int], seed: int, ticks: int, up: tuple[int, int], every: int
+) -> dict:
+    """Two clients ordering groups about in formations (backdated like any move), nudging the
+    groups and sending plain moves in between, with targets near the edges too."""
+    rng = random.Random(seed)
+    hw, hd = arena[0] / 2, arena[1] / 2
+    orders = []
+    for p in (1, 2):
+        for k in range(5):
+            at = (round(rng.uniform(-hw, hw), 2), round(rng.uniform(-hd, hd), 2))
+            orders.append(Order(0, p, "spawn", point=at, cid=f"c{k + 1}"))
+    owned = {1: [1, 2, 3, 4, 5], 2: [6, 7, 8, 9, 10]}  # the spawns above, in order
+    for p in (1, 2):
+        last_at, issued = 0, 2
+        while True:
+            issued += rng.randint(1, every)
+            at = max(last_at, issued + rng.randint(*up))
+            if at >= ticks - 30:
+                break
+            last_at = at
+            claimed = max(0, issued + rng.randint(0, 2))
+            ids = tuple(rng.sample(owned[p], rng.randint(2, len(owned[p]))))  # in any order
+            roll = rng.random()
+            if roll < 0.6:
+                to = (round(rng.uniform(-hw * 1.1, hw * 1.1), 2), round(rng.uniform(-hd * 1.1, hd * 1.1), 2))
+                form = rng.choice(formation.FORMS)
+                orders.append(
+                    Order(at, p, "move", ids, to, claimed, issued, form=form, facing=rng.randrange(8))
+                )
+            elif roll < 0.85:
+                d = rng.choice([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1)])
+                orders.append(Order(at, p, "nudge", ids, d, claimed=claimed, issued=issued))
+            else:
+                to = (round(rng.uniform(-hw, hw), 2), round(rng.uniform(-hd, hd), 2))
+                orders.append(Order(at, p, "move", ids, to, claimed=claimed, issued=issued))
+    return _session(
+        name,
+        tick_rate,
+        5.0,
+        arena,
+        50,
+        ticks,
+        orders,
+        "two clients moving groups in formations, nudging them",
+    )
+
+
 def build_prediction() -> dict:
     cases = [
         _backdating_10hz(),
         _random_session("random-20hz", 20, 5.0, (100, 100), 7, 160, (1, 4), (1, 3), 4),
         _random_session("random-30hz-held-nudges", 30, 5.0, (100, 100), 11, 150, (3, 6), (2, 5), 3),
         _random_session("edges-7hz", 7, 3.7, (60, 40), 5, 90, (0, 2), (0, 2), 3),
+        _formation_session("formations-20hz", 20, (40, 30), 13, 200, (1, 4), 6),
     ]
     return {
         "about": "PROTOCOL.md lag compensation as game.sim.match.MatchState applies it. Per case: "
@@ -334,7 +424,8 @@ def build_prediction() -> dict:
         "tick: the delta ('ents' rows [id, owner, x, z, tx, tz, cid], 'gone', 'acks'), the "
         "full 'state' rows [id, owner, x, z, tx, tz] after that tick, and 'rewritten' rows "
         "[tick, id, x, z]: the arbiter's lag-compensation history after that tick where a "
-        "backdated command has rewritten the position an earlier snap gave.",
+        "backdated command has rewritten the position an earlier snap gave. A formation move "
+        "also carries 'form' and 'facing'.",
         "cases": cases,
     }
 

@@ -19,7 +19,7 @@ export class CommandBar extends EventTarget {
     if (isPlayer) buttons.push(this.spawnButton, this.deleteButton, this.count);
     if (isCreator) buttons.push(this.endButton);
     const hints = isPlayer
-      ? "click: select · shift: add · drag: box · right-click: move · arrows: nudge · WASD / middle-drag: pan · wheel: zoom · G: net graph"
+      ? "click: select · shift: add · drag: box · right-click: move · F: formation · arrows: nudge · WASD / middle-drag: pan · wheel: zoom · G: net graph"
       : "spectating · click a cube to see its owner · WASD / middle-drag: pan · wheel: zoom";
     this.node = el("section", { class: "panel commands", "aria-label": "Commands" }, [
       buttons.length ? el("div", { class: "buttons" }, buttons) : null,

@@ -71,6 +71,8 @@ export class KeyboardInput extends EventTarget {
       this.emit("clear");
     } else if (ev.code === "KeyG") {
       this.emit("net-graph");
+    } else if (ev.code === "KeyF") {
+      this.emit("formation");
     }
   }
 

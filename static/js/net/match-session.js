@@ -200,8 +200,9 @@ export class MatchSession extends EventTarget {
     return this.sendCmd(spawnCmd(seq, stamp.tick, x, z, cid), stamp) ? { seq, cid } : null;
   }
 
-  move(ids, x, z) {
-    return this.sendChunked(ids, (seq, tick, chunk) => moveCmd(seq, tick, chunk, x, z));
+  /** A move; with `form` and `facing` each chunk of ids takes its formation's slots (sim/formation.js). */
+  move(ids, x, z, form = null, facing = 0) {
+    return this.sendChunked(ids, (seq, tick, chunk) => moveCmd(seq, tick, chunk, x, z, form, facing));
   }
 
   nudge(ids, dx, dz) {
@@ -242,7 +243,19 @@ export class MatchSession extends EventTarget {
   sendCmd(msg, { asOf, present }) {
     if (!this.transport.send(msg)) return false;
     const point = msg.op === "spawn" ? msg.at : msg.op === "move" ? msg.to : msg.op === "nudge" ? msg.dir : null;
-    const entry = this.pending.add({ seq: msg.seq, op: msg.op, ids: msg.ids ?? [], point, cid: msg.cid ?? null, claim: msg.tick, asOf, present, sentAt: this.env.now() });
+    const entry = this.pending.add({
+      seq: msg.seq,
+      op: msg.op,
+      ids: msg.ids ?? [],
+      point,
+      form: msg.form ?? null,
+      facing: msg.facing ?? 0,
+      cid: msg.cid ?? null,
+      claim: msg.tick,
+      asOf,
+      present,
+      sentAt: this.env.now(),
+    });
     this.dispatchEvent(new CustomEvent("command", { detail: { entry } }));
     return true;
   }

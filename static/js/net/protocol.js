@@ -56,8 +56,14 @@ export function spawnCmd(seq, tick, x, z, cid) {
   return { type: "cmd", seq, tick, op: "spawn", at: point(x, z), cid };
 }
 
-export function moveCmd(seq, tick, ids, x, z) {
-  return { type: "cmd", seq, tick, op: "move", ids: ids.slice(), to: point(x, z) };
+/** A move; with `form` ("box" or "line") and `facing` (0..7) a formation move (sim/formation.js). */
+export function moveCmd(seq, tick, ids, x, z, form = null, facing = 0) {
+  const msg = { type: "cmd", seq, tick, op: "move", ids: ids.slice(), to: point(x, z) };
+  if (form) {
+    msg.form = form;
+    msg.facing = facing;
+  }
+  return msg;
 }
 
 export function nudgeCmd(seq, tick, ids, dx, dz) {

@@ -5,6 +5,7 @@
  */
 
 import { LAG_WINDOW_S, NUDGE_DISTANCE } from "../tunables.js";
+import { moveTargets } from "./formation.js";
 import { clampPoint, stepEntity } from "./step.js";
 
 const _target = [0, 0];
@@ -69,12 +70,13 @@ export function rewriteHistory(entry, history, stepLen, width, depth) {
   const { applied, at } = entry;
   if (applied == null || at == null || applied >= at) return 0;
   let n = 0;
+  const slots = entry.form ? moveTargets(entry, width, depth) : null; // a formation: one target per id
   for (const id of entry.ids) {
     const h = history(id);
     if (!h || !h.at(applied, _then)) continue;
     _ent.x = _then.x;
     _ent.z = _then.z;
-    steerEntity(_ent, entry.op, entry.point, _then, at - applied, stepLen, width, depth, (i, x, z) => {
+    steerEntity(_ent, entry.op, slots ? slots.get(id) : entry.point, _then, at - applied, stepLen, width, depth, (i, x, z) => {
       if (h.set(applied + i, x, z)) n += 1;
     });
   }

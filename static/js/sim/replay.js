@@ -11,6 +11,7 @@
  * command applies as of, not the later tick the arbiter gets to it. Pure.
  */
 
+import { moveTargets } from "./formation.js";
 import { appliedAsOf, steerEntity } from "./lag-comp.js";
 import { stepEntity } from "./step.js";
 
@@ -83,7 +84,7 @@ export class Timeline {
 }
 
 /**
- * Replay `commands` ([{seq, op, ids, point, asOf, proc}] in seq order: `asOf` the tick the
+ * Replay `commands` ([{seq, op, ids, point, form, facing, asOf, proc}] in seq order: `asOf` the tick the
  * arbiter is expected to apply it as of, `proc` the tick whose snap will acknowledge it) on
  * `entities` ([{id, x, z, tx, tz}] at tick `base`). `past(id, tick, out)` gives the
  * authoritative position at a tick <= base (false if unknown); `applied` is the player's
@@ -141,6 +142,7 @@ export function replay({ base, entities, past, commands, applied = 0, window, st
     }
     const a = appliedAsOf(k, c.asOf, applied, window, historyFrom);
     applied = a;
+    const slots = c.form ? moveTargets(c, width, depth) : null; // a formation: one target per id
     for (const id of c.ids) {
       const ent = states.get(id);
       const then = a < k ? lookup(id, a) : null;
@@ -149,7 +151,7 @@ export function replay({ base, entities, past, commands, applied = 0, window, st
       const z = then ? then.z : ent.z;
       let mine = rewritten.get(id);
       if (then && !mine) rewritten.set(id, (mine = new Map()));
-      steerEntity(ent, c.op, c.point, then, k - a, stepLen, width, depth, (i, px, pz) => mine.set(a + i, [px, pz]));
+      steerEntity(ent, c.op, slots ? slots.get(id) : c.point, then, k - a, stepLen, width, depth, (i, px, pz) => mine.set(a + i, [px, pz]));
       let list = paths.get(id);
       if (!list) paths.set(id, (list = []));
       list.push({ from, x, z, tx: ent.tx, tz: ent.tz });
