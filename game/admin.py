@@ -103,7 +103,7 @@ class MatchRecordAdmin(admin.ModelAdmin):
 
     @admin.display(description="replay")
     def replay(self, obj):
-        return format_html('<a href="{}">watch</a>', reverse("lobby:summary", args=[obj.pk]))
+        return format_html('<a href="{}">watch</a>', reverse("lobby:replay", args=[obj.pk]))
 
     @admin.display(description="file")
     def export(self, obj):

@@ -115,10 +115,10 @@ class MatchAdmin(admin.ModelAdmin):
 
     @admin.display(description="replay")
     def replay(self, obj):
-        """An ended match's replay (its summary page has the viewer; the game keeps the log)."""
+        """An ended match's replay viewer (the game keeps the log and streams it)."""
         if not obj.is_over:
             return "—"
-        return format_html('<a href="{}">watch replay</a>', reverse("lobby:summary", args=[obj.pk]))
+        return format_html('<a href="{}">watch replay</a>', reverse("lobby:replay", args=[obj.pk]))
 
     @admin.display(description="players", ordering="seat_count")
     def players(self, obj):

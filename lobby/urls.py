@@ -13,6 +13,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("match/<uuid:match_id>/", views.play, name="play"),
     path("match/<uuid:match_id>/summary/", views.summary, name="summary"),
+    path("match/<uuid:match_id>/replay/", views.replay, name="replay"),
     path("player/<int:player_id>/", views.player_page, name="player"),
     # The JSON API (PROTOCOL.md "HTTP"); paths without a trailing slash, as the protocol spells them.
     path("api/csrf", api.csrf, name="api-csrf"),

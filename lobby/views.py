@@ -167,8 +167,29 @@ def summary(request, match_id):
         "seats": seats,
         "events": events,
         "events_limit": limits.SUMMARY_EVENTS,
+        "replay_url": _with_code(reverse("lobby:replay", args=[match.id]), code),
     }
     return render(request, "lobby/summary.html", context)
+
+
+@require_GET
+def replay(request, match_id):
+    """A finished match's replay viewer; the game's replay socket streams the match."""
+    match = get_object_or_404(Match, pk=match_id)
+    code = request.GET.get("code", "")
+    if not match.is_over:
+        return redirect(_with_code(reverse("lobby:play", args=[match.id]), code))
+    player = current_player(request)
+    if not access.can_view(match, player, code):
+        return render_lobby(request, status=403, notice=access.PRIVATE)
+    config = {
+        "match": str(match.id),
+        "ws": f"/ws/replay/{match.id}/" + (f"?{urlencode({'code': code})}" if code else ""),
+    }
+    summary_url = _with_code(reverse("lobby:summary", args=[match.id]), code)
+    return render(
+        request, "lobby/replay.html", {"match": match, "config": config, "summary_url": summary_url}
+    )
 
 
 def format_duration(value: timedelta | None) -> str:

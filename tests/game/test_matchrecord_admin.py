@@ -27,7 +27,7 @@ def staff(client):
 def test_the_list_links_each_match_to_its_replay_and_its_file_and_a_file_imports_back(staff):
     match = record_match("kept")
     page = staff.get(reverse("admin:game_matchrecord_changelist")).content.decode()
-    assert reverse("lobby:summary", args=[match.pk]) in page
+    assert reverse("lobby:replay", args=[match.pk]) in page
     export = reverse("admin:game_matchrecord_export", args=[match.pk])
     assert export in page and reverse("admin:game_matchrecord_import") in page
 

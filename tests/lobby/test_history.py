@@ -104,7 +104,27 @@ def test_the_admin_links_each_ended_match_to_its_replay(alice):
     client = Client()
     client.login(username="root", password="pw")
     listing = client.get(reverse("admin:lobby_match_changelist")).content.decode()
-    assert reverse("lobby:summary", args=[done.pk]) in listing
-    assert reverse("lobby:summary", args=[live.pk]) not in listing
+    assert reverse("lobby:replay", args=[done.pk]) in listing
+    assert reverse("lobby:replay", args=[live.pk]) not in listing
     page = client.get(reverse("admin:lobby_match_change", args=[done.pk])).content.decode()
     assert "watch replay" in page
+
+
+def test_a_finished_match_has_a_watch_replay_button_and_a_viewer_page(alice, bob, client_as):
+    done = ended("done", (alice, {}))
+    summary = Client().get(reverse("lobby:summary", args=[done.pk])).content.decode()
+    assert f'id="watch-replay" href="{reverse("lobby:replay", args=[done.pk])}"' in summary
+    page = Client().get(reverse("lobby:replay", args=[done.pk])).content.decode()
+    assert f"/ws/replay/{done.pk}/" in page and "js/replay/viewer.js" in page
+
+    secret = ended("secret", (alice, {}), private=True)
+    assert client_as(bob).get(reverse("lobby:replay", args=[secret.pk])).status_code == 403
+    mine = client_as(alice).get(reverse("lobby:replay", args=[secret.pk]))
+    assert mine.status_code == 200
+    coded = (
+        Client().get(reverse("lobby:replay", args=[secret.pk]) + f"?code={secret.join_code}").content.decode()
+    )
+    assert f"/ws/replay/{secret.pk}/?code={secret.join_code}" in coded
+
+    live = Match.objects.create(name="live", status=Match.Status.RUNNING)
+    assert Client().get(reverse("lobby:replay", args=[live.pk])).url == reverse("lobby:play", args=[live.pk])
