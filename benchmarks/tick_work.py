@@ -1,8 +1,14 @@
-"""The arbiter's own work per tick for a 1,000-cube match: rules, step, snapshot encoding.
+"""The arbiter's own work per tick for a 1,000-cube match: rules, step, snapshot encoding,
+and the input log (game/sim/inputlog.py): its cost per tick, its size, and its replay.
 
 No server, no network: the simulation and the encoders alone, as the arbiter runs them.
 200 players x 5 cubes at 20 Hz, each player moving one cube every 100 ms (so 100 moves a
 tick), a keyframe every 5 s, and the auditor's batch built once a second.
+
+The log: every tick the arbiter takes the tick's entry and encodes it (on the tick path);
+once a second the flush compresses the second's entries into a chunk and hashes the
+checkpoint (in a database thread, off the tick path), with a full keyframe every 30 chunks.
+At the end the whole log is replayed and checked as `manage.py verify_replays` does.
 
     .venv/bin/python benchmarks/tick_work.py [--players 200] [--seconds 10]
 """
@@ -10,20 +16,27 @@ tick), a keyframe every 5 s, and the auditor's batch built once a second.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
 import time
+import zlib
 from pathlib import Path
+
+import msgpack
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from game import limits  # noqa: E402
+from game.sim import inputlog, replay, rulesets  # noqa: E402
 from game.sim.commands import Command  # noqa: E402
 from game.sim.match import MatchState  # noqa: E402
 from game.sim.world import World  # noqa: E402
 from game.wire.snapshots import delta_snap, full_snap  # noqa: E402
 from lobby import limits as match_limits  # noqa: E402
+
+KEYFRAME_EVERY_FLUSHES = 30  # as game/arbiter/pending.py (which needs Django to import)
 
 
 def pct(values, p):
@@ -31,9 +44,96 @@ def pct(values, p):
     return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
 
+class Log:
+    """The input log as the arbiter keeps it (a tail of encoded entries) and as the flush
+    stores it (a zlib chunk a second, a digest of each checkpoint, a keyframe now and then)."""
+
+    def __init__(self, state: MatchState, tick_rate: int):
+        self.state, self.tick_rate = state, tick_rate
+        self.tail: list[tuple[int, bytes]] = []
+        self.chunks: list[replay.Chunk] = []
+        self.events: list = []
+        self.entry_bytes = 0
+        self.chunk_bytes = 0
+        self.keyframe_size = 0
+        self.flush_ms: list[float] = []
+        self.timed_from = 0  # the setup's ticks are logged, not counted in the sizes
+
+    def take(self) -> float:
+        """The tick path's part: take the tick's entry and encode it (ms)."""
+        t0 = time.perf_counter()
+        entry = self.state.take_entry()
+        data = inputlog.encode(entry)
+        self.tail.append((entry.tick, data))
+        took = (time.perf_counter() - t0) * 1000
+        if entry.tick > self.timed_from:
+            self.entry_bytes += len(data)
+        return took
+
+    def flush(self, now: float, last: bool = False) -> None:
+        """The flush's part, off the tick path: the checkpoint is the runtime's anyway; the log
+        adds the chunk's compression and the checkpoint's digest."""
+        if not self.tail:
+            return
+        checkpoint = self.state.checkpoint(now)
+        t0 = time.perf_counter()
+        blob = zlib.compress(msgpack.packb([data for _, data in self.tail]))
+        t1 = time.perf_counter()
+        digest = replay.digest(checkpoint)
+        self.flush_ms.append(((t1 - t0) * 1000, (time.perf_counter() - t1) * 1000))
+        keyframe = None
+        if last or len(self.chunks) % KEYFRAME_EVERY_FLUSHES == 0:
+            keyframe = checkpoint
+            self.keyframe_size = len(json.dumps(keyframe))
+        if self.tail[0][0] > self.timed_from:
+            self.chunk_bytes += len(blob)
+        first, end = self.tail[0][0], self.tail[-1][0]
+        entries = [inputlog.decode(d) for _, d in self.tail]
+        self.chunks.append(replay.Chunk(first, end, entries, digest, keyframe))
+        self.events += [(e.tick, e.kind, e.payload) for e in self.state.take_events()]
+        self.tail = []
+
+    def report(self, header: replay.Header, players: int, seconds: float) -> None:
+        chunks_per_s = self.chunk_bytes / seconds
+        keyframes_per_s = self.keyframe_size / KEYFRAME_EVERY_FLUSHES  # one every 30 flushes, as JSON
+        per_s = chunks_per_s + keyframes_per_s
+        print(f"input log ({len(self.chunks)} chunks, a keyframe every {KEYFRAME_EVERY_FLUSHES}):")
+        print(f"  entries as encoded on the tick path: {self.entry_bytes / seconds / 1000:,.1f} KB/s")
+        print(
+            f"  stored: zlib chunks {chunks_per_s / 1000:,.1f} KB/s + keyframes"
+            f" ({self.keyframe_size / 1000:,.0f} KB each) {keyframes_per_s / 1000:,.1f} KB/s"
+        )
+        print(
+            f"  = {per_s * 60 / players / 1000:,.2f} KB per player-minute,"
+            f" {per_s * 3600 / 1e6:,.1f} MB per match-hour ({players} players)"
+        )
+        compress, digest = zip(*self.flush_ms, strict=True)
+        print(
+            f"  once a second, off the tick path (the flush's thread): compress p50 {statistics.median(compress):.2f}"
+            f" ms, state digest p50 {statistics.median(digest):.2f} ms"
+        )
+        t0 = time.perf_counter()
+        result = replay.verify(header, self.chunks, replay.recorded_events(self.events))
+        took = time.perf_counter() - t0
+        assert result.ok, str(result)
+        print(
+            f"  verify (replay + every check): {took:.2f} s for {result.ticks} ticks,"
+            f" {took / (result.ticks / self.tick_rate) * 600:.0f} s for 10 minutes of this match"
+        )
+
+
 def main(players: int, seconds: float, tick_rate: int) -> None:
     rng = random.Random(7)
+    settings = rulesets.Settings(
+        arena_width=100,
+        arena_depth=100,
+        tick_rate=tick_rate,
+        speed=match_limits.DEFAULT_SPEED,
+        cube_cap=limits.CUBE_CAP_PER_PLAYER,
+    )
+    header = replay.header_for(settings)
     state = MatchState(World(100, 100, match_limits.DEFAULT_SPEED, tick_rate))
+    log = Log(state, tick_rate)
     now = 0.0
     seqs = {}
     for p in range(1, players + 1):
@@ -48,11 +148,14 @@ def main(players: int, seconds: float, tick_rate: int) -> None:
             )
         now += 1.0
         state.tick(now)
+        log.take()
+    log.flush(now)  # the setup's chunk: not counted in the sizes
+    log.timed_from = state.world.tick
     owned = {p: [e.id for e in state.world.owned_by(p)] for p in range(1, players + 1)}
     assert sum(len(v) for v in owned.values()) == players * 5
 
     keyframe_every = round(limits.KEYFRAME_EVERY_S * tick_rate)
-    times = {"rules+step": [], "encode": [], "total": []}
+    times = {"rules+step": [], "log entry": [], "encode": [], "total": []}
     audit_ms = []
     sizes = []
     ticks = int(seconds * tick_rate)
@@ -77,6 +180,7 @@ def main(players: int, seconds: float, tick_rate: int) -> None:
             )
         t0 = time.perf_counter()
         result = state.tick(now)
+        log_ms = log.take()
         t1 = time.perf_counter()
         if result.tick % keyframe_every == 0:
             snap = full_snap(state.world, 0, {s.player: s.ack for s in state.seats.values()})
@@ -84,10 +188,13 @@ def main(players: int, seconds: float, tick_rate: int) -> None:
             snap = delta_snap(state.world, 0, result.acks, result.changes)
         text, data = snap.text, snap.data
         t2 = time.perf_counter()
-        times["rules+step"].append((t1 - t0) * 1000)
+        times["rules+step"].append((t1 - t0) * 1000 - log_ms)
+        times["log entry"].append(log_ms)
         times["encode"].append((t2 - t1) * 1000)
         times["total"].append((t2 - t0) * 1000)
         sizes.append((len(text), len(data), snap.full))
+        if t % tick_rate == tick_rate - 1:
+            log.flush(now)
         if t % tick_rate == 0:
             a0 = time.perf_counter()
             state.audit_batch()
@@ -110,6 +217,8 @@ def main(players: int, seconds: float, tick_rate: int) -> None:
     )
     per_player = (sum(d[1] for d in deltas) + sum(f[1] for f in fulls)) / seconds
     print(f"  msgpack bytes per player per second (snaps only): {per_player / 1000:,.1f} KB/s")
+    log.flush(now, last=True)
+    log.report(header, players, seconds)
 
 
 if __name__ == "__main__":
