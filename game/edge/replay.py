@@ -49,8 +49,8 @@ class Refused(Exception):
         self.code, self.reason = code, reason
 
 
-def load(match_id: str, session, code: str | None) -> tuple[replay.Cursor, Match]:
-    """The match's log, ready to watch (Refused when it is not there or not the visitor's)."""
+def load(match_id: str, session, code: str | None) -> tuple[replay.Header, list, Match]:
+    """The match's log (Refused when it is not there or not the visitor's)."""
     try:
         match = Match.objects.get(pk=match_id)
     except (Match.DoesNotExist, ValidationError, ValueError):
@@ -65,9 +65,14 @@ def load(match_id: str, session, code: str | None) -> tuple[replay.Cursor, Match
         raise Refused(4404, "this match has no input log to replay")
     header = replays.header(match)
     entries = [e for chunk in replays.chunks(match) for e in chunk.entries]
+    return header, entries, match
+
+
+def prepare(header: replay.Header, entries: list) -> replay.Cursor:
+    """One pass over the log (CPU only: a thread of its own, not Django's sync thread)."""
     cursor = replay.Cursor(header, entries, every=CHECKPOINT_EVERY_S * header.settings.tick_rate)
     cursor.prepare()
-    return cursor, match
+    return cursor
 
 
 class ReplayConsumer(AsyncWebsocketConsumer):
@@ -80,9 +85,10 @@ class ReplayConsumer(AsyncWebsocketConsumer):
         match_id = self.scope["url_route"]["kwargs"]["match_id"]
         try:
             began = time.perf_counter()
-            self.cursor, match = await database_sync_to_async(load)(
+            header, entries, match = await database_sync_to_async(load)(
                 match_id, self.scope.get("session"), query.get("code", [None])[0]
             )
+            self.cursor = await asyncio.to_thread(prepare, header, entries)
         except Refused as refusal:
             await self.close(code=refusal.code, reason=refusal.reason)
             return

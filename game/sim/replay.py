@@ -116,8 +116,8 @@ def recorded_events(rows: Iterable[tuple[int, str, dict]]) -> dict[int, list[tup
     for tick, kind, payload in rows:
         if kind in REPLAYED_EVENTS:
             out.setdefault(tick, []).append((kind, msgspec.json.encode(payload, order="sorted")))
-    for events in out.values():
-        events.sort()
+    for tick, events in out.items():  # a flush written twice (its commit unconfirmed) repeats events
+        out[tick] = sorted(set(events))
     return out
 
 

@@ -56,7 +56,7 @@ async def test_an_exported_match_imported_again_replays_the_same(settings, tmp_p
         assert path.read_bytes()[:2] == b"\x1f\x8b"
 
         out = run("importmatch", str(path))  # beside the original, under a new id
-        assert "replay ok" in out, out
+        assert "replay ok" in out and "prunerecords" not in out, out
         copy = Match.objects.exclude(pk=match.pk).get(name=match.name)
         assert contents(copy) == contents(match)
         assert copy.creator.nickname == "alice" and copy.creator_id != match.creator_id
@@ -122,6 +122,11 @@ async def test_a_bad_match_file_is_refused_with_what_is_wrong_and_nothing_is_wri
         )
         with pytest.raises(CommandError, match="cannot read"):
             run("importmatch", str(tmp_path / "missing.json"))
+
+        old = tmp_path / "old.json"  # a good file of a match older than the retention policy
+        old.write_text(json.dumps(edited(lambda d: d["match"].update(ended="2001-01-01T00:00:00Z"))))
+        out = run("importmatch", str(old))
+        assert "replay ok" in out and "the next prunerecords deletes its events and log" in out
 
     def first_chunk():
         return MatchLogChunk.objects.filter(match=match).order_by("first_tick").first()

@@ -63,6 +63,17 @@ def test_a_recorded_match_replays_from_its_header_with_every_digest_and_the_fina
     assert sum(len(v) for v in events.values()) > 10  # spawns and deletes were compared
 
 
+def test_events_written_twice_by_a_repeated_flush_still_agree_but_a_missing_spawn_does_not():
+    header, chunks, events, _ = record(11)
+    rows = [(t, kind, msgspec.json.decode(p)) for t, evs in events.items() for kind, p in evs]
+    twice = rows + [r for r in rows if 60 < r[0] <= 80]  # one chunk's flush written again
+    assert replay.verify(header, chunks, replay.recorded_events(twice)).ok
+    spawns = [r for r in rows if r[1] == "spawn"]
+    rows.remove(spawns[5])
+    report = replay.verify(header, chunks, replay.recorded_events(rows))
+    assert not report.ok and report.first_bad == spawns[5][0], str(report)
+
+
 def test_a_spawn_put_elsewhere_is_named_at_its_tick():
     header, chunks, events, _ = record(1)
 

@@ -2,9 +2,12 @@
 admin's export) into this installation as an ended match, then replay its log to show it
 reproduces here. A malformed or inconsistent file is refused with what is wrong; nothing is written."""
 
+from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from game.records import matchfile, replays
 from game.sim import rulesets
@@ -29,6 +32,12 @@ class Command(BaseCommand):
         except matchfile.MatchFileError as exc:
             raise CommandError(f"{file}: {exc}") from None
         self.stdout.write(f"imported {match.pk} {match.name!r}")
+        keep = timezone.now() - timedelta(days=settings.RECORDS_KEEP_DAYS)
+        if match.ended and match.ended < keep:
+            self.stdout.write(
+                f"note: it ended more than {settings.RECORDS_KEEP_DAYS} days ago "
+                "(CUBEARENA_RECORDS_KEEP_DAYS): the next prunerecords deletes its events and log"
+            )
         try:
             report = replays.check(match)
         except replays.NoLog:
