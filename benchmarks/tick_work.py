@@ -120,6 +120,22 @@ class Log:
             f"  verify (replay + every check): {took:.2f} s for {result.ticks} ticks,"
             f" {took / (result.ticks / self.tick_rate) * 600:.0f} s for 10 minutes of this match"
         )
+        # The replay viewer's cursor (game/edge/replay.py): one pass, then seeks anywhere.
+        entries = [e for c in self.chunks for e in c.entries]
+        t0 = time.perf_counter()
+        cursor = replay.Cursor(header, entries, every=5 * self.tick_rate)
+        cursor.prepare()
+        prepared = time.perf_counter() - t0
+        rng = random.Random(1)
+        seeks = []
+        for _ in range(30):
+            t0 = time.perf_counter()
+            cursor.seek(rng.randrange(cursor.first, cursor.last + 1))
+            seeks.append((time.perf_counter() - t0) * 1000)
+        print(
+            f"  replay viewer: ready in {prepared:.2f} s; a seek anywhere p50 {statistics.median(seeks):.0f} ms,"
+            f" max {max(seeks):.0f} ms"
+        )
 
 
 def main(players: int, seconds: float, tick_rate: int) -> None:
