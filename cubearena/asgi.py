@@ -21,10 +21,11 @@ from cubearena.ws_fallback import NoRouteConsumer  # noqa: E402
 from game.arbiter.inprocess import start_with_server  # noqa: E402
 from game.routing import channel_routes  # noqa: E402
 from game.routing import websocket_urlpatterns as game_ws  # noqa: E402
-from game.transport import backpressure, close_codes  # noqa: E402
+from game.transport import backpressure, close_codes, frames  # noqa: E402
 from lobby.routing import websocket_urlpatterns as lobby_ws  # noqa: E402
 
 backpressure.install()
+frames.install()  # the fan-out writes each snapshot's frame, framed once, to every socket
 start_with_server()  # the embedded arbiter is live from the server's start (Daphne has no lifespan)
 close_codes.install()  # Daphne can then send 1013 (try again), which PROTOCOL.md uses
 # Last: any other path is accepted and closed 4404 instead of failing the handshake with a 500.

@@ -314,15 +314,19 @@ _PLAIN = {AuditBatch: "batch", GameMessage: "msg", MatchNote: "payload"}  # each
 async def send(layer, channel: str, msg: Message, match: str = "") -> bool:
     """Send; a full or failing layer is logged, not raised: the receiver falls behind, the
     sender (a match, a worker) goes on. False if it was not sent."""
-    kind = type(msg).__name__
+    return await send_packed(layer, channel, pack(msg), type(msg).__name__, match)
+
+
+async def send_packed(layer, channel: str, packed: dict, kind: str, match: str = "") -> bool:
+    """`send` for a message already packed (with a transport key added, say)."""
     try:
-        await layer.send(channel, pack(msg))
+        await layer.send(channel, packed)
         metrics.count(metrics.LAYER_SENT, kind)
         return True
     except Exception as exc:
         metrics.count(metrics.LAYER_FAILED, kind)
-        if first_in_a_second(f"send:{type(msg).__name__}:{type(exc).__name__}"):
-            log.warning("match %s: could not send %s to %s: %r", match, type(msg).__name__, channel, exc)
+        if first_in_a_second(f"send:{kind}:{type(exc).__name__}"):
+            log.warning("match %s: could not send %s to %s: %r", match, kind, channel, exc)
         return False
 
 

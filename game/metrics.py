@@ -28,6 +28,12 @@ COMMANDS = Counter(
 SNAPSHOT_BYTES = Counter(
     "cubearena_snapshot_bytes_total", "Snapshot bytes published, once per encoding", ["enc"]
 )
+FRAMES = Counter(
+    "cubearena_frames_written_total",
+    "Frames the fan-out wrote to sockets: `direct` (framed once per encoding, written as bytes) "
+    "or `consumer` (through the socket's ordinary send, where no direct route exists)",
+    ["route"],
+)
 LAYER_SENT = Counter("cubearena_layer_sent_total", "Channel-layer messages sent, by type", ["type"])
 LAYER_FAILED = Counter(
     "cubearena_layer_send_failures_total", "Channel-layer sends that failed, by type", ["type"]

@@ -45,10 +45,10 @@ from game.messages import (
     Message,
     ToArbiter,
     post,
-    send,
 )
 from game.records import ownership
 from game.records.lane import Lane
+from game.transport.broadcast import deliver
 from game.transport.match_store import match_store
 from game.transport.workers import WorkerConsumer
 
@@ -219,8 +219,8 @@ class ArbiterConsumer(WorkerConsumer):
             for join in joins:
                 await self._tell(join.reply, GameEnded(reason="this match is over"))
 
-    async def _tell(self, channel: str, msg: Message) -> None:
-        await send(self.channel_layer, channel, msg)
+    async def _tell(self, address: str, msg: Message) -> None:
+        await deliver(self.channel_layer, address, msg)
 
 
 def _forget(match_id: str, runtime: MatchRuntime) -> None:

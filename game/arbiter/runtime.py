@@ -49,9 +49,7 @@ from game.messages import (
     MatchVerdicts,
     Message,
     OperatorVerdict,
-    pack,
     post,
-    send,
 )
 from game.records import flush as records_flush
 from game.records import ownership
@@ -60,7 +58,7 @@ from game.sim import inputlog, rules, verdicts
 from game.sim.commands import Event
 from game.sim.match import MatchState
 from game.sim.world import World
-from game.transport.broadcast import broadcast_layer
+from game.transport.broadcast import broadcast_layer, deliver, to_group
 from game.transport.match_store import NOT_OURS, STALE_LOG, match_store
 from game.wire.snapshots import Snap, delta_snap, encode, full_snap
 from lobby import limits as match_limits
@@ -672,7 +670,7 @@ class MatchRuntime:
         """To every socket of the match; a layer that fails is logged, never raised (a Redis
         outage must not count as the match's handler failing)."""
         try:
-            await self.bcast.group_send(self.group, pack(msg))
+            await to_group(self.bcast, self.group, msg)
         except Exception as exc:
             if self.log_synced:
                 log.warning("match %s: group send failed: %r", self.match_id, exc)
@@ -683,5 +681,6 @@ class MatchRuntime:
             msg["retry_ms"] = reject.retry_ms
         await self._send(reply, GameMessage(msg=msg))
 
-    async def _send(self, channel: str, msg: Message) -> None:
-        await send(self.layer, channel, msg, self.match_id)
+    async def _send(self, address: str, msg: Message) -> None:
+        """To a socket (through its process's fan-out) or a channel (ours, the auditor's)."""
+        await deliver(self.layer, address, msg, self.match_id)

@@ -1,13 +1,14 @@
 """The match socket: a thin adapter between one browser and the match's arbiter.
 
-It admits the socket (seat, code, role), joins the match's group, asks the arbiter for a
-welcome, and then decodes, validates and forwards. No game rule lives here.
+It admits the socket (seat, code, role), attaches it to the process's fan-out (which writes
+everything the arbiter sends it, game/edge/fanout.py), asks the arbiter for a welcome, and
+then decodes, validates and forwards. It writes only its own replies (pong, error, ping).
+No game rule lives here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from urllib.parse import parse_qs
@@ -18,14 +19,13 @@ from django.conf import settings
 
 from game import limits
 from game.arbiter.inprocess import ensure_arbiter
+from game.edge import fanout
 from game.messages import (
     ARBITER_CHANNEL,
     GameEnded,
     GameKick,
-    GameMessage,
     GameRejoin,
     GameReplaced,
-    GameSnap,
     GameUnowned,
     GameWelcome,
     MatchAlive,
@@ -37,13 +37,11 @@ from game.messages import (
     MatchResync,
     MatchRtt,
     MatchStart,
-    ToSocket,
     pack,
-    receive,
 )
 from game.records import admission
 from game.sim.rates import SlidingWindow
-from game.transport.broadcast import broadcast_layer
+from game.transport import frames
 from game.transport.inbox import InboxConsumerMixin
 from game.wire.protocol import (
     End,
@@ -58,12 +56,14 @@ from game.wire.snapshots import encode
 
 log = logging.getLogger("game.socket")
 
-PRE_WELCOME_BUFFER = 64  # snaps that may arrive between group_add and the welcome
 WELCOME_TRIES = 4  # asks for a welcome (the owner's, then any arbiter's) before closing 1013
 
 
 class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
+    layer_channel = False  # the arbiter reaches it through the fan-out's channel
+    inbox_size = 1024  # the fan-out hands it what it cannot write itself; it must not be refused
     grant: admission.SocketGrant | None = None
+    out: fanout.Outlet | None = None  # what the fan-out knows of it: welcomed, its owner, its ticks
     closing = False  # once we close, what the browser still sends is read no more, and nothing is sent
 
     async def __call__(self, scope, receive, send):
@@ -79,17 +79,19 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
     async def close(self, code=None, reason=None):
         if not self.closing:
             self.closing = True
+            if self.out is not None:
+                self.out.open = False
             await super().close(code=code, reason=reason)
 
     async def dispatch(self, message):
         # Database work goes through database_sync_to_async, which closes stale connections
         # itself: skip Channels' per-message thread hop (it dominates a 20 Hz broadcast).
-        if message["type"].startswith("websocket."):  # from the ASGI server, not the layer
+        if type(message) is dict:  # from the ASGI server
             await getattr(self, get_handler_name(message))(message)
-            return
-        msg = receive(message, ToSocket, "MatchConsumer")
-        if msg is not None:
-            await self._handlers[type(msg)](self, msg)
+        elif isinstance(message, (str, bytes)):  # a frame the fan-out has no direct route for
+            await self._out(message)
+        else:  # from the fan-out: what needs this consumer (close, join again, start probing)
+            await self._handlers[type(message)](self, message)
 
     # -- opening ----------------------------------------------------------------
     async def connect(self):
@@ -97,12 +99,6 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         self.spectator = query.get("role", [""])[0] == "spectator"
         self.binary = query.get("enc", [""])[0] == "msgpack"
         self.match_id = self.scope["url_route"]["kwargs"]["match_id"]
-        self.welcomed = False
-        self.joined = False
-        self.welcome_tick = -1
-        self.last_tick = 0
-        self.arbiter: str | None = None
-        self.early: list[GameSnap] = []
         self.pings = SlidingWindow(limits.PINGS_PER_S)
         self.resyncs = SlidingWindow(limits.RESYNCS_PER_S)
         self.noted = SlidingWindow(limits.PINGS_PER_S)  # bad frames recorded per second
@@ -111,7 +107,6 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         self.prober: asyncio.Task | None = None
         self.keepalive: asyncio.Task | None = None
         self.join_sent = False
-        self.heard_at = 0.0  # loop time the owner last sent this socket anything
         self.probes: dict[float, float] = {}  # server ping t -> monotonic time sent
         await self.accept()  # refusals are accept + close with a code (PROTOCOL.md)
         code = query.get("code", [None])[0]
@@ -123,8 +118,9 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
             await self.close(code=refusal.code, reason=refusal.reason)
             return
         self.player = self.grant.player
-        await self._join_broadcast()
-        self.joined = True
+        self.out = await fanout.local().attach(
+            self.grant.group, self.binary, frames.protocol_of(self.scope), self._inbox
+        )
         await self._ask_welcome(self.grant.arbiter_channel)
         self.keepalive = asyncio.get_running_loop().create_task(self._keep_alive())
 
@@ -133,35 +129,27 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         and if the owner itself falls silent past its lease, look for the match's new owner."""
         loop = asyncio.get_running_loop()
         every = settings.SOCKET_SILENT_S / 3
-        self.heard_at = loop.time()
+        out = self.out
+        out.heard_at = loop.time()
         while True:
             await asyncio.sleep(every)
-            if self.welcomed and loop.time() - self.heard_at > settings.MATCH_LEASE_S + 1.0:
+            if out.welcomed and loop.time() - out.heard_at > settings.MATCH_LEASE_S + 1.0:
                 log.warning("match %s: owner silent; looking for the match's owner", self.match_id)
-                self.heard_at = loop.time()
-                self.welcomed = False
+                out.heard_at = loop.time()
+                out.welcomed = False
                 await self._ask_welcome("")
-            if self.arbiter:  # also while a rejoin waits: the owner may be the same one
-                alive = MatchAlive(match=self.match_id, player=self.player, reply=self.channel_name)
+            if out.arbiter:  # also while a rejoin waits: the owner may be the same one
+                alive = MatchAlive(match=self.match_id, player=self.player, reply=out.reply)
                 await self._tell_owner(alive)
 
     async def _tell_owner(self, msg) -> bool:
         """Send to the owner; a full or unreachable layer is not this socket's end."""
         try:
-            await self.channel_layer.send(self.arbiter, pack(msg))
+            await self.channel_layer.send(self.out.arbiter, pack(msg))
             return True
         except Exception as exc:
             log.info("match %s: %s not delivered: %r", self.match_id, type(msg).__name__, exc)
             return False
-
-    async def _join_broadcast(self) -> None:
-        """Join the match's group, on the broadcast layer (pub/sub when scaled out)."""
-        self.bcast = broadcast_layer()
-        self.bcast_channel = self.channel_name
-        if self.bcast is not self.channel_layer:
-            self.bcast_channel = await self.bcast.new_channel()
-            self.add_source(functools.partial(self.bcast.receive, self.bcast_channel), layer=True)
-        await self.bcast.group_add(self.grant.group, self.bcast_channel)
 
     async def _ask_welcome(self, owner: str) -> bool:
         """Join through the owning arbiter, or through `arbiter` to start or adopt the match.
@@ -173,7 +161,7 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
             nickname=g.nickname,
             color=g.color,
             enc="msgpack" if self.binary else "json",
-            reply=self.channel_name,
+            reply=self.out.reply,
         )
         ensure_arbiter()
         try:
@@ -199,75 +187,34 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         while loop.time() < give_up:
             wait = limits.WELCOME_TIMEOUT_S if self.join_sent else 0.5
             await asyncio.sleep(min(wait, max(0.0, give_up - loop.time())))
-            if self.welcomed:
+            if self.out.welcomed:
                 return
             if self.join_sent:
                 log.warning("match %s: no welcome for player %s; asking again", self.match_id, self.player)
             await self._ask_welcome("")
-        if not self.welcomed:
+        if not self.out.welcomed:
             await self.close(code=1013, reason="no game server answered; try again")
 
-    # -- from the arbiter --------------------------------------------------------------
+    # -- from the arbiter, through the fan-out (which wrote their frames already) --------
     async def game_welcome(self, message: GameWelcome):
-        self.arbiter = message.arbiter
-        self.heard_at = asyncio.get_running_loop().time()
-        if message.tick < self.last_tick:  # never happens if the log holds every acked tick
-            log.warning("match %s: welcome at tick %d after %d", self.match_id, message.tick, self.last_tick)
-        self.welcome_tick = self.last_tick = message.tick
-        await self._out(message.data if self.binary else message.text)
-        # Snaps that arrived meanwhile (on the broadcast layer they may even arrive while this
-        # handler awaits) go out in order before any new one: `welcomed` turns on only then.
-        while self.early:
-            await self._forward(self.early.pop(0))
-        self.welcomed = True
         if self.player is not None and self.prober is None:
             self.prober = asyncio.get_running_loop().create_task(self._probe())
 
-    async def game_snap(self, message: GameSnap):
-        self.heard_at = asyncio.get_running_loop().time()
-        if not self.welcomed:
-            if len(self.early) < PRE_WELCOME_BUFFER:
-                self.early.append(message)
-            return
-        await self._forward(message)
-
-    async def _forward(self, message: GameSnap) -> None:
-        if message.tick < self.welcome_tick or (message.tick == self.welcome_tick and not message.full):
-            return  # older than the state the welcome carried (a full one too: a rejoin's backlog)
-        payload = message.data if self.binary else message.text
-        if payload is None:
-            return  # published before the owner knew this socket's encoding: it resyncs on the gap
-        self.last_tick = max(self.last_tick, message.tick)
-        await self._out(payload)
-
-    async def game_message(self, message: GameMessage):
-        if self.welcomed or message.msg.get("type") in ("reject", "error"):
-            await self._out(encode(message.msg, self.binary))
-
     async def game_replaced(self, message: GameReplaced):
-        self.joined = False  # the newer socket holds the seat now; leave nothing behind
         await self.close(code=4001, reason="replaced by a newer connection")
 
     async def game_ended(self, message: GameEnded):
-        self.joined = False
-        await self._out(encode({"type": "ended", "reason": message.reason}, self.binary))
         await self.close(code=4410, reason="match ended")
 
     async def game_kick(self, message: GameKick):
-        self.joined = False
         await self.close(code=message.code, reason=message.reason)
 
     async def game_unowned(self, message: GameUnowned):
         """The arbiter we talked to no longer owns the match: find the owner again."""
-        self.welcomed = False
         await self._ask_welcome("")
 
     async def game_rejoin(self, message: GameRejoin):
         """The match has a new owner (or its owner is stopping): join again, get a fresh welcome."""
-        if message.known and message.arbiter and message.arbiter == self.arbiter and self.welcomed:
-            return  # it took the match through this very socket's join: welcomed by it already
-        self.welcomed = False
-        self.early.clear()
         await self._ask_welcome(message.arbiter)
 
     # -- from the browser ------------------------------------------------------------
@@ -296,15 +243,15 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
     async def _command(self, msg) -> None:
         if self.spectator:
             raise ProtocolError("spectator", "spectators cannot change the world", msg.seq)
-        if not self.welcomed:
-            if self.welcome_tick >= 0:  # welcomed before: the match is moving to another arbiter
+        if not self.out.welcomed:
+            if self.out.welcome_tick >= 0:  # welcomed before: the match is moving to another arbiter
                 raise ProtocolError(
                     "busy", "the match is moving to another server; send it again", msg.seq, 250
                 )
             raise ProtocolError("bad_message", "wait for welcome before sending commands", msg.seq)
-        forward = MatchCmd(match=self.match_id, reply=self.channel_name, cmd=to_command(msg, self.player))
+        forward = MatchCmd(match=self.match_id, reply=self.out.reply, cmd=to_command(msg, self.player))
         try:
-            await self.channel_layer.send(self.arbiter, pack(forward))
+            await self.channel_layer.send(self.out.arbiter, pack(forward))
         except Exception:  # full, or the layer unreachable
             raise ProtocolError(
                 "busy", "the match is busy; command not queued, send it again", msg.seq, 100
@@ -316,7 +263,7 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
             raise ProtocolError("rate_limited", "at most 5 pings a second", retry_ms=wait)
         await self._out(
             encode(
-                {"type": "pong", "t": msg.t, "st": int(time.time() * 1000), "tick": self.last_tick},
+                {"type": "pong", "t": msg.t, "st": int(time.time() * 1000), "tick": self.out.last_tick},
                 self.binary,
             )
         )
@@ -341,15 +288,15 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         wait = self.resyncs.take(time.monotonic())
         if wait:
             raise ProtocolError("rate_limited", "at most 5 resyncs a second", retry_ms=wait)
-        if self.welcomed:
+        if self.out.welcomed:
             enc = "msgpack" if self.binary else "json"
-            await self._tell_owner(MatchResync(match=self.match_id, reply=self.channel_name, enc=enc))
+            await self._tell_owner(MatchResync(match=self.match_id, reply=self.out.reply, enc=enc))
 
     async def _end(self) -> None:
         """Ask the arbiter; who may end a match is a rule (game/sim/rules.py), answered from there."""
-        if not self.welcomed:
+        if not self.out.welcomed:
             raise ProtocolError("bad_message", "wait for welcome before ending the match")
-        await self._tell_owner(MatchEnd(match=self.match_id, player=self.player, reply=self.channel_name))
+        await self._tell_owner(MatchEnd(match=self.match_id, player=self.player, reply=self.out.reply))
 
     async def _refuse(self, err: ProtocolError) -> None:
         await self._out(encode(err.as_message(), self.binary))
@@ -357,7 +304,7 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
             log.warning("match %s: player %s closed for abuse (%s)", self.match_id, self.player, err.code)
             await self.close(code=4429, reason="too many refused messages")
             return
-        if self.arbiter and self.noted.take(time.monotonic()) == 0:
+        if self.out.arbiter and self.noted.take(time.monotonic()) == 0:
             kind = "reject" if err.seq is not None else "error"
             note = MatchNote(
                 match=self.match_id,
@@ -370,24 +317,19 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
 
     # -- closing -------------------------------------------------------------------
     async def disconnect(self, code):
-        if self.grant is not None:
-            try:
-                await self.bcast.group_discard(self.grant.group, self.bcast_channel)
-            except Exception as exc:  # the layer is down; the group's expiry (or Redis' restart) drops it
-                log.info("match %s: group_discard failed: %r", self.match_id, exc)
         for task in (self.watchdog, self.prober, self.keepalive):
             if task is not None:
                 task.cancel()
-        if self.grant is None:
+        out = self.out
+        if out is None:
             return
-        if self.joined and self.arbiter:
-            leave = MatchLeave(match=self.match_id, player=self.player, reply=self.channel_name)
+        await fanout.local().detach(out)
+        if out.joined and out.arbiter:
+            leave = MatchLeave(match=self.match_id, player=self.player, reply=out.reply)
             await self._tell_owner(leave)  # if lost, the owner notices the silence
 
     _handlers = {
         GameWelcome: game_welcome,
-        GameSnap: game_snap,
-        GameMessage: game_message,
         GameReplaced: game_replaced,
         GameEnded: game_ended,
         GameKick: game_kick,

@@ -27,6 +27,30 @@ def transport_backlog(transport) -> int:
     return buffered + getattr(transport, "_tempDataLen", 0)
 
 
+_bound: int | None = None  # read once: it is checked per frame
+
+
+def drop_if_slow(protocol) -> bool:
+    """Abort the connection if its unread backlog passed the bound; True if it was (or is) dropped."""
+    global _bound
+    if getattr(protocol, "_dropped_slow", False):
+        return True
+    if _bound is None:
+        _bound = settings.SLOW_READER_BYTES
+    backlog = transport_backlog(protocol.transport)
+    if backlog <= _bound:
+        return False
+    protocol._dropped_slow = True
+    log.warning(
+        "dropping slow reader %s: %d bytes wait unread (bound %d)",
+        getattr(protocol, "client_addr", None),
+        backlog,
+        _bound,
+    )
+    protocol.transport.abortConnection()
+    return True
+
+
 def install() -> None:
     """Wrap daphne.ws_protocol.WebSocketProtocol.serverSend once (idempotent)."""
     try:
@@ -37,10 +61,7 @@ def install() -> None:
         return
     original = WebSocketProtocol.serverSend
     original_made = WebSocketProtocol.connectionMade
-    bound, send_buffer = (
-        settings.SLOW_READER_BYTES,
-        settings.SOCKET_SEND_BUFFER,
-    )  # read once: per frame is hot
+    send_buffer = settings.SOCKET_SEND_BUFFER
 
     def connectionMade(self):
         handle = self.transport.getHandle() if self.transport is not None else None
@@ -51,19 +72,8 @@ def install() -> None:
     def serverSend(self, content, binary=False):
         if self.state != self.STATE_OPEN:
             return  # a closing socket's last sends go nowhere, quietly (autobahn would raise)
-        if self.transport is not None:
-            backlog = transport_backlog(self.transport)
-            if backlog > bound:
-                if not getattr(self, "_dropped_slow", False):
-                    self._dropped_slow = True
-                    log.warning(
-                        "dropping slow reader %s: %d bytes wait unread (bound %d)",
-                        getattr(self, "client_addr", None),
-                        backlog,
-                        bound,
-                    )
-                    self.transport.abortConnection()
-                return
+        if self.transport is not None and drop_if_slow(self):
+            return
         return original(self, content, binary)
 
     def handle_reply(self, message, _original=WebSocketProtocol.handle_reply):

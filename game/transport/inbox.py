@@ -54,21 +54,27 @@ async def receive_through_outages(receive, who: str):
 
 
 class InboxConsumerMixin:
+    layer_channel = True  # False: the consumer has no channel of its own (the match socket)
+    inbox_size = INBOX_SIZE
+
     async def __call__(self, scope, receive, send):
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        self.channel_name = await self.channel_layer.new_channel()
-        self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
         self.base_send = send
-        adopt = getattr(self.channel_layer, "adopt", None)
-        size = max(INBOX_SIZE, self.channel_layer.get_capacity(self.channel_name)) if adopt else INBOX_SIZE
+        adopt = getattr(self.channel_layer, "adopt", None) if self.layer_channel else None
+        if self.layer_channel:
+            self.channel_name = await self.channel_layer.new_channel()
+            self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+        size = self.inbox_size
+        if adopt is not None:
+            size = max(size, self.channel_layer.get_capacity(self.channel_name))
         self._inbox: asyncio.Queue = asyncio.Queue(size)
         _inboxes.add(self._inbox)
         self._pumps: list[asyncio.Task] = []
         self.add_source(receive)
         if adopt is not None:
             adopt(self.channel_name, self._inbox)
-        if adopt is None or getattr(self.channel_layer, "remote_too", False):
+        if self.layer_channel and (adopt is None or getattr(self.channel_layer, "remote_too", False)):
             self.add_source(self.channel_receive, layer=True)  # (also) what other processes send it
         try:
             while True:

@@ -7,7 +7,8 @@ import pytest
 from channels.layers import get_channel_layer
 
 from game.arbiter.consumer import RUNTIMES
-from game.messages import GameRejoin, GameSnap, pack
+from game.messages import GameRejoin, GameSnap
+from game.transport.broadcast import deliver
 
 from .players import Client, make_match, make_player
 
@@ -27,8 +28,8 @@ async def test_after_a_rejoin_welcome_no_older_snap_reaches_the_client():
     reply = runtime.sockets[alice.pk][0]
     layer = get_channel_layer()
     stale = json.dumps({"type": "snap", "tick": 2, "full": True, "t": 0, "ents": [], "gone": [], "acks": {}})
-    await layer.send(reply, pack(GameRejoin(arbiter=runtime.channel, known=False)))
-    await layer.send(reply, pack(GameSnap(tick=2, full=True, text=stale)))  # held while the rejoin waits
+    await deliver(layer, reply, GameRejoin(arbiter=runtime.channel, known=False))
+    await deliver(layer, reply, GameSnap(tick=2, full=True, text=stale))  # held while the rejoin waits
     second = await a.next("welcome", timeout=5)
     assert second["snap"]["tick"] >= first["snap"]["tick"] and second["ack"] == a.seq
     for _ in range(5):

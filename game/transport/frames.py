@@ -1,0 +1,99 @@
+"""Frame once, write many: what the fan-out relies on from Daphne, autobahn and Twisted.
+
+Server-to-client WebSocket frames are not masked, so one framed snapshot can go to every
+socket that reads its encoding. This module is the only place that knows how:
+- the socket's protocol object is reached through the scope: `install` wraps Daphne's
+  `Server.create_application` (where Daphne builds each application instance) to put it in
+  `scope["extensions"]["cubearena.ws"]`, the ASGI spec's place for server extensions.
+  Elsewhere (WebsocketCommunicator, another server) there is no such key and the fan-out
+  falls back to the consumer's ordinary send;
+- a frame is prepared with autobahn's public `factory.prepareMessage` (framed once) and
+  written with the protocol's own `sendPreparedMessage`, or, when autobahn has nothing
+  queued, straight into the socket (Twisted's `writeSomeData`) when Twisted's buffer is
+  empty: one `send` syscall instead of registering the socket with the reactor and
+  writing on its next turn;
+- a socket is written to only while open (not closing), and only without permessage-deflate
+  and without fragmentation (Daphne negotiates neither; `usable` checks it per socket);
+- a socket whose unread backlog passes its bound is dropped (game/transport/backpressure.py).
+
+requirements.txt pins autobahn and Twisted; tests/game/test_frames.py fails loudly if an
+upgrade changes any of the attributes read here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from game.transport import backpressure
+
+log = logging.getLogger("game.socket")
+
+EXTENSION = "cubearena.ws"
+
+
+def install() -> None:
+    """Give every WebSocket scope its protocol object (idempotent; a no-op without Daphne)."""
+    try:
+        from daphne.server import Server
+    except ImportError:
+        return
+    if getattr(Server.create_application, "exposes_protocol", False):
+        return
+    original = Server.create_application
+
+    def create_application(self, protocol, scope):
+        if scope.get("type") == "websocket":
+            scope = {**scope, "extensions": {**(scope.get("extensions") or {}), EXTENSION: protocol}}
+        return original(self, protocol, scope)
+
+    create_application.exposes_protocol = True
+    Server.create_application = create_application
+
+
+def protocol_of(scope):
+    """The socket's autobahn protocol, if frames may be written to it directly; else None."""
+    protocol = (scope.get("extensions") or {}).get(EXTENSION)
+    if protocol is None:
+        return None
+    if not usable(protocol):
+        log.warning("socket %s: compression or fragmentation on; frames go the ordinary way", protocol)
+        return None
+    return protocol
+
+
+def usable(protocol) -> bool:
+    """A prepared frame is the exact bytes to send only without compression and fragmentation."""
+    return protocol._perMessageCompress is None and not protocol.autoFragmentSize
+
+
+def prepare(protocol, payload: str | bytes):
+    """Frame `payload` once (text for str, binary for bytes), for any socket of this server."""
+    binary = isinstance(payload, bytes)
+    return protocol.factory.prepareMessage(payload if binary else payload.encode(), binary)
+
+
+def is_open(protocol) -> bool:
+    return protocol.state == protocol.STATE_OPEN
+
+
+def write(protocol, prepared) -> bool:
+    """Write a prepared frame; False if the socket is not open or was just dropped as a slow reader."""
+    if protocol.state != protocol.STATE_OPEN:
+        return False
+    transport = protocol.transport
+    if transport is None or backpressure.drop_if_slow(protocol):
+        return False
+    if protocol.send_queue:  # autobahn holds frames back (sync or chopped sends): keep the order
+        protocol.sendPreparedMessage(prepared)
+        return True
+    frame = prepared.payloadHybi
+    straight = getattr(transport, "writeSomeData", None)
+    if straight is not None and transport.connected and backpressure.transport_backlog(transport) == 0:
+        sent = straight(frame)
+        if not isinstance(sent, int):  # the connection is lost: Twisted reports it on its own
+            return False
+        if sent == len(frame):
+            return True
+        frame = frame[sent:]
+    transport.write(frame)
+    return True

@@ -1,0 +1,159 @@
+"""Frame once, write many (game/transport/frames.py, game/edge/fanout.py).
+
+Through a real Daphne: frames written as prepared bytes decode in a standard client
+(`websockets`), each encoding gets its own, a socket joining mid-match gets its welcome and
+then only what is newer, and a correction arrives before the snap that shows it. And what
+frames.py relies on from autobahn, Daphne and Twisted is checked by name, so an upgrade
+that changes it fails here, loudly, not in production.
+"""
+
+import asyncio
+import inspect
+import re
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from cubearena.liveserver import LiveServer
+from loadbots.client import Account
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pinned(package: str) -> str:
+    text = (ROOT / "requirements.txt").read_text()
+    found = re.search(rf"^{re.escape(package)}==(\S+)$", text, re.M | re.I)
+    assert found, f"{package} is not pinned in requirements.txt (frames.py relies on its internals)"
+    return found.group(1)
+
+
+def test_what_frames_relies_on_is_still_there():
+    import autobahn
+    import daphne
+    import twisted
+    from autobahn.websocket.protocol import PreparedMessage, WebSocketProtocol, WebSocketServerFactory
+    from daphne.server import Server
+    from twisted.internet import abstract, tcp
+
+    assert autobahn.__version__ == pinned("autobahn")
+    assert twisted.__version__ == pinned("Twisted")
+    assert daphne.__version__ == pinned("daphne")
+    # autobahn: the public broadcast API, and the attributes read before a write
+    assert list(inspect.signature(WebSocketServerFactory.prepareMessage).parameters)[:3] == [
+        "self",
+        "payload",
+        "isBinary",
+    ]
+    assert callable(WebSocketProtocol.sendPreparedMessage)
+    frame = PreparedMessage(b"\x01\x02", True, False, False).payloadHybi
+    assert frame == b"\x82\x02\x01\x02", "an unmasked binary frame: FIN + opcode 2, length 2"
+    assert WebSocketProtocol.STATE_OPEN != WebSocketProtocol.STATE_CLOSING
+    init = inspect.getsource(WebSocketProtocol)
+    for name in ("self.send_queue", "self._perMessageCompress", "self.state"):
+        assert name in init, f"autobahn's WebSocketProtocol no longer has {name}"
+    assert "autoFragmentSize" in inspect.getsource(WebSocketServerFactory)
+    # Daphne: where each application instance is made, with its protocol at hand
+    assert list(inspect.signature(Server.create_application).parameters) == ["self", "protocol", "scope"]
+    # Twisted: the backlog's buffers, and the one-syscall write
+    assert callable(tcp.Connection.writeSomeData)
+    source = inspect.getsource(abstract.FileDescriptor)
+    for name in ("self.dataBuffer", "self.offset", "self._tempDataLen", "self.connected"):
+        assert name in source, f"Twisted's FileDescriptor no longer has {name}"
+
+
+def metric(server: LiveServer, name: str, **labels) -> float:
+    text = urllib.request.urlopen(server.url + "/metrics", timeout=5).read().decode()
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    found = re.search(rf"^{name}\{{{want}\}} (\S+)$", text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+async def until(sock, test, timeout: float = 10.0) -> list[dict]:
+    """Messages read until one passes `test` (that one last), within `timeout`."""
+    seen = []
+    async with asyncio.timeout(timeout):
+        while True:
+            seen.append(await sock.recv())
+            if test(seen[-1]):
+                return seen
+
+
+def ents(snap: dict, binary: bool) -> dict[int, tuple[float, float]]:
+    """id -> (x, z) in units, either encoding."""
+    if binary:
+        return {e[0]: (e[2] / 100, e[3] / 100) for e in snap["ents"]}
+    return {e["id"]: (e["x"], e["z"]) for e in snap["ents"]}
+
+
+async def scenario(server: LiveServer) -> dict:
+    alice, bob, carol = Account(server.url), Account(server.url), Account(server.url)
+    alice_id = await alice.guest("alice")
+    bob_id = await bob.guest("bob")
+    await carol.guest("carol")
+    match = await alice.create_match("frames", max_players=8, tick_rate=20)
+    a = await alice.open_socket(match, enc="json")
+    b = await bob.open_socket(match, enc="msgpack")
+    out: dict = {"welcomes": [await a.recv(), await b.recv()]}
+    a.seq = out["welcomes"][0]["ack"] or 0
+    b.seq = out["welcomes"][1]["ack"] or 0
+    await a.cmd("spawn", at=[1, 1], cid="a1")
+    await b.cmd("spawn", at=[-1, -1], cid="b1")
+
+    def owners(msg, binary):
+        if msg.get("type") != "snap":
+            return set()
+        return {e[1] if binary else e["owner"] for e in msg["ents"]}
+
+    # Each encoding gets its own frames: text for alice, binary for bob, both cubes in each.
+    seen_a = await until(a, lambda m: {alice_id, bob_id} <= owners(m, False))
+    seen_b = await until(b, lambda m: {alice_id, bob_id} <= owners(m, True))
+    out["a_snap"], out["b_snap"] = seen_a[-1], seen_b[-1]
+    cube = next(i for i, (x, _) in ents(seen_a[-1], False).items() if x == 1)
+
+    # A socket joining mid-match: its welcome, then only newer ticks.
+    c = await carol.open_socket(match, enc="msgpack")
+    out["c_welcome"] = await c.recv()
+    out["c_after"] = [await c.recv() for _ in range(12)]
+
+    # A correction (an operator's move) is read before any snap that shows its result.
+    await asyncio.to_thread(
+        server.manage, "operate", match["id"], "move", "--ids", str(cube), "--to", "10", "-5"
+    )
+    out["a_after_operate"] = await until(
+        a, lambda m: m.get("type") == "snap" and ents(m, False).get(cube) == (10, -5), timeout=15
+    )
+    out["b_after_operate"] = await until(
+        b, lambda m: m.get("type") == "snap" and ents(m, True).get(cube) == (10, -5), timeout=15
+    )
+    out["cube"] = cube
+    for s in (a, b, c):
+        await s.close()
+    return out
+
+
+def test_a_live_server_frames_once_and_a_standard_client_reads_every_frame_in_order():
+    with LiveServer() as server:
+        with ThreadPoolExecutor(1) as pool:  # a loop of its own: Playwright may hold this thread's
+            out = pool.submit(asyncio.run, scenario(server)).result()
+        direct = metric(server, "cubearena_frames_written_total", route="direct")
+        through_consumer = metric(server, "cubearena_frames_written_total", route="consumer")
+    # Real frames, decoded by `websockets`: JSON for one socket, msgpack for the other.
+    assert out["a_snap"]["type"] == "snap" and isinstance(out["a_snap"]["ents"][0], dict)
+    assert out["b_snap"]["type"] == "snap" and isinstance(out["b_snap"]["ents"][0], list)
+    assert out["a_snap"]["tick"] > out["welcomes"][0]["snap"]["tick"]
+    # Mid-match join: the welcome, then nothing at or below its tick.
+    welcome = out["c_welcome"]
+    assert welcome["type"] == "welcome" and welcome["snap"]["tick"] > 0
+    snaps = [m for m in out["c_after"] if m["type"] == "snap"]
+    assert snaps, out["c_after"]
+    assert all(s["tick"] > welcome["snap"]["tick"] for s in snaps), [s["tick"] for s in snaps]
+    assert [s["tick"] for s in snaps] == sorted({s["tick"] for s in snaps})
+    # The correction first, then the snap showing the cube where the operator put it.
+    for key in ("a_after_operate", "b_after_operate"):
+        kinds = [m["type"] for m in out[key]]
+        assert "correction" in kinds, kinds
+        correction = kinds.index("correction")
+        assert out["cube"] in out[key][correction]["ids"]
+        assert correction < len(kinds) - 1, "the snap showing the move came before its correction"
+    # Every frame went the direct way: framed once, written as bytes.
+    assert direct > 0 and through_consumer == 0, (direct, through_consumer)
