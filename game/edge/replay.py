@@ -10,10 +10,10 @@ played with) and sends, as a spectator of the replay would see it:
 - `players` (the live format): the players panel as it was, whenever it changes;
 - `replay.state`: `{tick, playing, speed}` after each control, and at the end.
 
-The browser sends `{"type": "play"}`, `{"type": "pause"}`, `{"type": "speed", "speed": x}`
-(0.25 to 8) and `{"type": "seek", "tick": n}`; anything else is answered with an `error`
-(`bad_message`) and ignored. Closes 4404 when there is no finished match with a log there,
-4403 when a private match is not the visitor's to see.
+The browser sends messages of type `play`, `pause`, `speed` (with `speed`, 0.25 to 8) and
+`seek` (with `tick`); anything else is answered with an `error` (`bad_message`) and ignored.
+Closes 4404 when there is no finished match with a log there, 4403 when a private match is
+not the visitor's to see.
 """
 
 from __future__ import annotations
