@@ -8,7 +8,8 @@ register the new rules here, keeping the old entry working: a `Ruleset` makes th
 a version plays with (a `MatchState`, or a subclass that keeps an older behaviour), so a log
 recorded under version 1 still replays exactly after formations (or anything else) land.
 
-tests/sim/test_rulesets.py checks that the current ruleset is what the arbiter plays.
+tests/sim/test_replay.py checks that the current ruleset is what the arbiter plays, that a
+version 1 log (from before formations) still verifies, and that formations need version 2.
 
 Plain Python and msgspec, no Django.
 """
@@ -26,7 +27,7 @@ from . import rules
 from .match import MatchState
 from .world import World
 
-RULES_VERSION = 1
+RULES_VERSION = 2
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,19 +57,36 @@ class Ruleset:
     summary: str
 
 
-def _state_v1(s: Settings) -> MatchState:
+def _state(s: Settings) -> MatchState:
     world = World(s.arena_width, s.arena_depth, s.speed, s.tick_rate)
     return MatchState(world, cube_cap=s.cube_cap, creator=s.creator)
 
 
+def no_formations(state, seat, cmd, now) -> rules.Refusal:
+    """Rules 1 had no formation moves: a version 1 log that has one was not played under them."""
+    if cmd.form is not None:
+        return ("bad_message", "a formation move, which rules version 1 did not have", None)
+    return None
+
+
 RULESETS: dict[int, Ruleset] = {
+    # Before formations. Today's engine plays such a log exactly: a move without a form means
+    # what it did then (the form and facing fields came last, with defaults).
     1: Ruleset(
         1,
-        _state_v1,
-        tuple(rules.TICK_RULES),
+        _state,
+        (*rules.TICK_RULES, no_formations),
         lag_window_s=0.25,
         nudge_distance=1.0,
         summary="cubes move straight to the commanded point; lag-compensated moves and nudges",
+    ),
+    2: Ruleset(
+        2,
+        _state,
+        tuple(rules.TICK_RULES),
+        lag_window_s=0.25,
+        nudge_distance=1.0,
+        summary="rules 1, and formation moves: a group order sends each cube to its own slot",
     ),
 }
 

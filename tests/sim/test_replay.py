@@ -7,6 +7,7 @@ import msgspec
 import pytest
 
 from game.sim import inputlog, replay, rulesets, verdicts
+from game.sim.commands import Command
 from game.sim.match import MatchState
 from game.sim.world import World
 
@@ -139,12 +140,66 @@ def test_a_move_sent_elsewhere_is_bounded_to_the_chunk_it_is_in():
     assert "digest" in report.detail
 
 
+def record_formations(ticks: int = 120):
+    """A match under today's rules (2) with formation moves: its header, chunks and events."""
+    header = replay.header_for(SETTINGS)
+    live = replay.start(header)
+    rng = random.Random(4)
+    for p in (1, 2):
+        live.seat(p, f"p{p}", "#abc", 0.0)
+    seq, now, chunk, chunks, events, first_form = {1: 0, 2: 0}, 0.0, [], [], [], None
+    for t in range(1, ticks + 1):
+        now += 0.05
+        for p in (1, 2):
+            seq[p] += 1
+            own = [e.id for e in live.world.owned_by(p)]
+            if len(own) < 4:
+                cmd = Command(p, seq[p], live.world.tick, "spawn", point=(rng.uniform(-20, 20), 0.0))
+            elif t % 7 == 0:
+                point = (rng.uniform(-25, 25), rng.uniform(-25, 25))
+                cmd = Command(p, seq[p], live.world.tick, "move", tuple(own), point, form="box", facing=t % 8)
+                first_form = first_form or t
+            else:
+                seq[p] -= 1
+                continue
+            live.submit(cmd, now)
+        live.tick(now)
+        chunk.append(inputlog.decode(inputlog.encode(live.take_entry())))
+        if t % 20 == 0:
+            chunks.append(
+                replay.Chunk(chunk[0].tick, chunk[-1].tick, chunk, replay.digest(live.checkpoint(now)))
+            )
+            chunk = []
+        events += [(e.tick, e.kind, e.payload) for e in live.take_events()]
+    return header, chunks, replay.recorded_events(events), first_form
+
+
+def test_a_log_of_rules_version_1_from_before_formations_still_verifies_and_formations_need_2():
+    assert rulesets.RULES_VERSION == 2
+    header, chunks, events, _ = record(13, version=1)  # plain moves only, as matches were then
+    assert header.rules_version == 1
+    report = replay.verify(header, chunks, events)
+    assert report.ok, str(report)
+
+    header2, chunks2, events2, first_form = record_formations()
+    assert header2.rules_version == 2 and first_form is not None
+    formed = [op for c in chunks2 for e in c.entries for op in e.ops if isinstance(op, inputlog.Applied)]
+    assert any(op.cmd.form == "box" and len(op.cmd.ids) > 1 for op in formed)
+    assert replay.verify(header2, chunks2, events2).ok  # formations replay under the rules they came with
+
+    as_v1 = msgspec.structs.replace(header2, rules_version=1)  # the same log said to be of rules 1
+    report = replay.verify(as_v1, chunks2, events2)
+    assert not report.ok and report.first_bad == first_form and "rules version 1" in report.detail, str(
+        report
+    )
+
+
 def _slow_rules(s: rulesets.Settings) -> MatchState:
     """A later rules version, for the test: cubes go twice as fast."""
     return MatchState(World(s.arena_width, s.arena_depth, s.speed * 2, s.tick_rate), s.cube_cap, s.creator)
 
 
-def test_a_log_of_an_older_rules_version_still_verifies_after_the_rules_change(monkeypatch):
+def test_after_a_future_rules_change_a_log_of_todays_rules_still_verifies(monkeypatch):
     old = rulesets.RULES_VERSION
     header, chunks, events, _ = record(5)  # played under today's rules
     assert header.rules_version == old
