@@ -46,6 +46,8 @@ export class ArenaApp {
     this.showNetGraph = netGraphWanted(search);
     this.encoding = wireEncoding(search);
     this.form = "box"; // group orders go in this formation (F switches box and line)
+    // How long joining took, in ms since the page's navigation began (benchmarks/join_time.py).
+    this.timing = { appStart: performance.now(), viewReady: null, started: null, socketOpen: null, welcome: null, firstFrame: null };
     this.simSockets = [];
     this.frameLog = null; // {ids, max, entries} while a test records frames
     this.frameTimes = [];
@@ -89,13 +91,21 @@ export class ArenaApp {
       fallbackUp: () => (transport.clock ? transport.clock.halfRttTicks : 0),
     });
     this.presenter = new Presenter(this.mirror, { ownMotion: this.ownMotion }).connect();
+    // The socket's handshake and the welcome run while WebGL and the HUD start (the slowest
+    // part of a join): a real socket's messages are tasks, so none can arrive before the
+    // listeners below are in place. The offline feed answers at once, so it starts last.
+    const early = !this.bench;
+    if (early) this.session.connect();
     this.view = new ArenaView(this.dom.container, cfg.arena[0], cfg.arena[1]).connect();
+    this.timing.viewReady = performance.now();
     this.selection = new Selection();
     this.hud = new Hud(this.dom.hud, { ...cfg, role: this.bench ? "player" : cfg.role, netGraph: this.showNetGraph });
     this.pointer = new PointerInput(this.view.canvas, this.view.rig, (ray) => pickCube(ray, this.presenter.drawn.values(), this.view.cubes.size)).connect();
     this.keyboard = new KeyboardInput().connect();
     this.wire();
-    this.session.connect();
+    if (early) this.onConnection({ state: this.transport.state, attempt: this.transport.attempts });
+    else this.session.connect();
+    this.timing.started = performance.now();
     this.raf = requestAnimationFrame(this.frame);
     return this;
   }
@@ -161,6 +171,7 @@ export class ArenaApp {
   }
 
   onConnection(detail) {
+    if (detail.state === "open" && this.timing.socketOpen === null) this.timing.socketOpen = performance.now();
     this.connState = { ...detail, since: performance.now() };
     this.hud.status.setConnection(detail);
     document.body.dataset.connection = detail.state;
@@ -172,6 +183,7 @@ export class ArenaApp {
   }
 
   onWelcome(detail) {
+    if (this.timing.welcome === null) this.timing.welcome = performance.now();
     const m = this.mirror;
     if (detail.build && this.config.build && detail.build !== this.config.build && !this.staleShown) {
       this.staleShown = true; // the match moved to a server running newer code than this page
@@ -315,6 +327,7 @@ export class ArenaApp {
       this.hud.net.update(this.netStats());
     }
     this.frames += 1;
+    if (this.timing.firstFrame === null && this.timing.welcome !== null) this.timing.firstFrame = performance.now();
     if (this.bench) {
       this.frameTimes.push(performance.now() - start);
       if (this.frameTimes.length > BENCH_MAX_FRAMES) this.frameTimes.splice(0, this.frameTimes.length - BENCH_MAX_FRAMES);

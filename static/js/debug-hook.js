@@ -67,6 +67,7 @@ export function installDebugHook(app, target = window) {
         frames: app.frames,
         stats: { ...mirror.stats },
         bench: app.bench,
+        timing: { ...app.timing },
       };
     },
     /** Viewport pixel {x, y, visible} of ground point (x, z). */
