@@ -101,6 +101,7 @@ class ReplayConsumer(AsyncWebsocketConsumer):
         s = c.header.settings
         self.playing, self.speed = False, 1.0
         self.wake = asyncio.Event()
+        self.lock = asyncio.Lock()  # one of: a step and its snap, or a control and its answer
         self.sent_players = None
         await self._send(
             {
@@ -133,7 +134,10 @@ class ReplayConsumer(AsyncWebsocketConsumer):
                 msg = json.loads(text_data)
             except ValueError:
                 msg = None
-        kind = msg.get("type") if isinstance(msg, dict) else None
+        async with self.lock:  # a control lands between ticks, never between a step and its snap
+            await self._control(msg.get("type") if isinstance(msg, dict) else None, msg)
+
+    async def _control(self, kind, msg) -> None:
         if kind == "play":
             if self.cursor.tick >= self.cursor.last:
                 self.cursor.seek(self.cursor.first)
@@ -169,14 +173,16 @@ class ReplayConsumer(AsyncWebsocketConsumer):
                 await self.wake.wait()
                 due = loop.time()
                 continue
-            changes = c.step()
-            if changes is None:
-                self.playing = False
-                await self._state()
-                continue
-            snap = delta_snap(c.state.world, _ms(c), {}, changes)
-            await self.send(text_data=snap.text)
-            await self._players()
+            async with self.lock:
+                if not self.playing:  # paused while this waited for the lock
+                    continue
+                changes = c.step()
+                if changes is None:
+                    self.playing = False
+                    await self._state()
+                    continue
+                await self.send(text_data=delta_snap(c.state.world, _ms(c), {}, changes).text)
+                await self._players()
             due += 1.0 / (c.header.settings.tick_rate * self.speed)
             delay = due - loop.time()
             if delay < -0.5:

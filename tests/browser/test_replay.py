@@ -153,7 +153,7 @@ def test_the_viewer_plays_seeks_to_the_middle_and_to_the_end_and_shows_the_final
         cursor.seek(tick)
         return ents_of(cursor.state)
 
-    state = wait(lambda s: s["ready"] and s["tick"] == 0, "the replay at its start", timeout=40)
+    state = wait(lambda s: s["ready"] and s["tick"] == 0, "the replay at its start", timeout=60)
     assert state["last"] == cursor.last and {m[1] for m in state["marks"]} >= {"join", "leave", "correction"}
     assert page.locator("#marks .mark").count() == len(state["marks"])
 

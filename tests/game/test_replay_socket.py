@@ -76,6 +76,16 @@ class Viewer:
         await self.ws.send_to(text_data=json.dumps(msg))
 
 
+def expected_at(match, tick):
+    """The match's state at `tick`, replayed here from its stored log."""
+    from game.records import replays
+    from game.sim import replay
+
+    cursor = replay.Cursor(replays.header(match), [e for c in replays.chunks(match) for e in c.entries])
+    cursor.seek(tick)
+    return sorted((e.id, e.owner, e.x, e.z, e.tx, e.tz) for e in cursor.state.world.entities.values())
+
+
 def final_keyframe(match):
     chunk = MatchLogChunk.objects.filter(match=match).order_by("-last_tick").first()
     return chunk.last_tick, sorted(tuple(e) for e in chunk.keyframe["ents"])
@@ -97,6 +107,12 @@ async def test_a_replay_plays_to_the_final_positions_and_seeks_anywhere(settings
     middle = v.positions()
 
     await v.send(type="speed", speed=8)
+    await v.send(type="play")
+    await v.next("snap", where=lambda m: m["tick"] >= last // 2 + 20)
+    await v.send(type="pause")  # lands between ticks: the state names the last snap's tick
+    paused = await v.next("replay.state", where=lambda m: not m["playing"])
+    assert paused["tick"] == v.tick and await v.ws.receive_nothing(timeout=0.3)
+    assert v.positions() == await database_sync_to_async(expected_at)(match, v.tick)
     await v.send(type="play")
     await v.next("replay.state", timeout=10, where=lambda m: not m["playing"] and m["tick"] == last)
     assert v.tick == last and v.positions() == final  # every delta applied: the match's end
