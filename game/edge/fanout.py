@@ -47,6 +47,7 @@ from game.wire.snapshots import encode
 log = logging.getLogger("game.socket")
 
 PRE_WELCOME_BUFFER = 64  # snaps that may arrive between joining the group and the welcome
+written = [0, 0]  # frames written directly, through consumers: counted per message, not per frame
 
 
 class Outlet:
@@ -74,13 +75,13 @@ class Outlet:
             return
         if self.protocol is None:
             self._hand(payload)
-            metrics.count(metrics.FRAMES, "consumer")
+            written[1] += 1
             return
         frame = prepared.get(self.binary)
         if frame is None:
             frame = prepared[self.binary] = frames.prepare(self.protocol, payload)
         if frames.write(self.protocol, frame):
-            metrics.count(metrics.FRAMES, "direct")
+            written[0] += 1
         else:
             self.open = False  # closed under us, or dropped as a slow reader
 
@@ -212,6 +213,12 @@ class Fanout:
                 self.dispatch(raw)
             except Exception:  # one bad message must not stop every socket's stream
                 log.exception("fan-out: a message could not be delivered")
+            direct, through_consumer = written
+            if direct:
+                metrics.count(metrics.FRAMES, "direct", direct)
+            if through_consumer:
+                metrics.count(metrics.FRAMES, "consumer", through_consumer)
+            written[:] = (0, 0)
 
     def dispatch(self, raw) -> None:
         msg = receive(raw, ToSocket, "fanout")

@@ -30,14 +30,16 @@ def transport_backlog(transport) -> int:
 _bound: int | None = None  # read once: it is checked per frame
 
 
-def drop_if_slow(protocol) -> bool:
-    """Abort the connection if its unread backlog passed the bound; True if it was (or is) dropped."""
+def drop_if_slow(protocol, backlog: int | None = None) -> bool:
+    """Abort the connection if its unread backlog (measured, or given) passed the bound;
+    True if it was (or is) dropped."""
     global _bound
     if getattr(protocol, "_dropped_slow", False):
         return True
     if _bound is None:
         _bound = settings.SLOW_READER_BYTES
-    backlog = transport_backlog(protocol.transport)
+    if backlog is None:
+        backlog = transport_backlog(protocol.transport)
     if backlog <= _bound:
         return False
     protocol._dropped_slow = True

@@ -81,14 +81,17 @@ def write(protocol, prepared) -> bool:
     if protocol.state != protocol.STATE_OPEN:
         return False
     transport = protocol.transport
-    if transport is None or backpressure.drop_if_slow(protocol):
+    if transport is None:
+        return False
+    backlog = backpressure.transport_backlog(transport)
+    if backlog and backpressure.drop_if_slow(protocol, backlog):
         return False
     if protocol.send_queue:  # autobahn holds frames back (sync or chopped sends): keep the order
         protocol.sendPreparedMessage(prepared)
         return True
     frame = prepared.payloadHybi
     straight = getattr(transport, "writeSomeData", None)
-    if straight is not None and transport.connected and backpressure.transport_backlog(transport) == 0:
+    if not backlog and straight is not None and transport.connected:
         sent = straight(frame)
         if not isinstance(sent, int):  # the connection is lost: Twisted reports it on its own
             return False
