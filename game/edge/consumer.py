@@ -338,9 +338,13 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
     }
 
     async def _out(self, payload: str | bytes) -> None:
+        """This socket's own replies (pong, ping, error), and what the fan-out hands it."""
         if self.closing:
             return
-        if isinstance(payload, bytes):
+        protocol = self.out.protocol if self.out is not None else None
+        if protocol is not None:  # as the fan-out writes: framed here, written as bytes
+            frames.write(protocol, frames.prepare(protocol, payload))
+        elif isinstance(payload, bytes):
             await self.send(bytes_data=payload)
         else:
             await self.send(text_data=payload)

@@ -23,8 +23,10 @@ log = logging.getLogger("game.socket")
 
 def transport_backlog(transport) -> int:
     """Bytes written to a Twisted TCP transport and not yet taken by the kernel."""
-    buffered = len(getattr(transport, "dataBuffer", b"")) - getattr(transport, "offset", 0)
-    return buffered + getattr(transport, "_tempDataLen", 0)
+    try:  # read for every frame written: plain attribute reads, not getattr with defaults
+        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    except AttributeError:  # not a Twisted TCP transport (TLS wraps one): no backlog to see
+        return 0
 
 
 _bound: int | None = None  # read once: it is checked per frame
