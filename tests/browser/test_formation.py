@@ -65,10 +65,7 @@ def test_a_group_order_goes_in_formation_and_the_browser_predicts_the_servers_sl
     )
     assert predicted["ack"] < predicted["seq"], "read while the order was still unacknowledged"
 
-    deadline = time.monotonic() + 3  # the simulated network holds it 150 ms before it goes
-    while not any(m["op"] == "move" for m in sent) and time.monotonic() < deadline:
-        alice.page.wait_for_timeout(50)
-    order = next(m for m in reversed(sent) if m["op"] == "move")
+    order = wait_for_order(alice, sent, 0)
     assert order["form"] in formation.FORMS and 0 <= order["facing"] <= 7
     assert sorted(order["ids"]) == sorted(start)
     slots = formation.slots(order["form"], order["facing"], tuple(order["to"]), len(order["ids"]), 100, 100)
@@ -99,4 +96,26 @@ def test_a_group_order_goes_in_formation_and_the_browser_predicts_the_servers_sl
     after = positions(moved)
     shifts = {(round(after[i][0] - ends[i][0], 6), round(after[i][1] - ends[i][1], 6)) for i in ends}
     assert len(shifts) == 1 and shifts != {(0, 0)}, shifts
+
+    # F switches group orders to a line; the selection goes there in one row.
+    alice.page.keyboard.press("f")
+    alice.wait(lambda s: any("line" in n["text"] for n in s["notices"]), "the formation notice")
+    orders = len(sent)
+    goal = alice.screen_of(cx - 4, cz + 10)
+    alice.page.mouse.click(goal["x"], goal["y"], button="right")
+    line = wait_for_order(alice, sent, orders)
+    assert line["form"] == "line"
+    slots = formation.slots("line", line["facing"], tuple(line["to"]), len(line["ids"]), 100, 100)
+    rest = alice.wait(lambda s: at_rest(s, count) and positions(s) != after, "the line at rest", timeout=15)
+    assert positions(rest) == dict(zip(line["ids"], slots, strict=True))
+    alice.page.wait_for_timeout(300)
+    alice.page.screenshot(path=str(artifacts / "formation-line.png"))
     assert alice.errors == []
+
+
+def wait_for_order(person, sent: list[dict], seen: int, timeout: float = 3.0) -> dict:
+    """The next move the page sends (the simulated network holds it back a while)."""
+    deadline = time.monotonic() + timeout
+    while not any(m["op"] == "move" for m in sent[seen:]) and time.monotonic() < deadline:
+        person.page.wait_for_timeout(50)
+    return next(m for m in sent[seen:] if m["op"] == "move")

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import { LocalServer } from "../../static/js/bench/local-server.js";
+import { formationSlots } from "../../static/js/sim/formation.js";
 import { MatchSession } from "../../static/js/net/match-session.js";
 import { FakeTimers } from "./helpers.js";
 
@@ -43,5 +44,21 @@ test("the benchmark server obeys spawn, move, nudge and delete", () => {
   });
   assert.equal(server.entities.size, 30 + 1 - 2);
   assert.equal(session.mirror.ack, 4);
+  assertSame(server, session.mirror);
+});
+
+test("the benchmark server sends a formation move's cubes to their slots, as the server does", () => {
+  let ids = null;
+  const { server, session } = run(30, 6, (s, t) => {
+    if (t === 3) {
+      ids = [...s.mirror.entities.values()].filter((e) => e.owner === 1).map((e) => e.id).slice(0, 5).reverse();
+      s.move(ids, -20, 15, "line", 6);
+    }
+  });
+  const slots = formationSlots("line", 6, [-20, 15], ids.length, server.arena[0], server.arena[1]);
+  assert.deepEqual(
+    ids.map((id) => [server.entities.get(id).tx, server.entities.get(id).tz]),
+    slots,
+  );
   assertSame(server, session.mirror);
 });

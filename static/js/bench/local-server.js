@@ -6,6 +6,7 @@
  * Implements the transport interface MatchSession expects. Pure (no DOM, no three).
  */
 
+import { moveTargets } from "../sim/formation.js";
 import { steerEntity } from "../sim/lag-comp.js";
 import { clampPoint, stepEntity, stepLength } from "../sim/step.js";
 import { BENCH_TICK_RATE } from "../tunables.js";
@@ -144,8 +145,12 @@ export class LocalServer extends EventTarget {
       const [x, z] = clampPoint(cmd.at[0], cmd.at[1], this.arena[0], this.arena[1]);
       this.add(1, x, z, cmd.cid);
     } else if (cmd.op === "move") {
-      const [tx, tz] = clampPoint(cmd.to[0], cmd.to[1], this.arena[0], this.arena[1]);
-      for (const id of cmd.ids) this.setTarget(own(id), tx, tz);
+      // Each id to its formation slot, or all to the point, as the server does it.
+      const targets = moveTargets({ op: "move", ids: cmd.ids, point: cmd.to, form: cmd.form ?? null, facing: cmd.facing ?? 0 }, this.arena[0], this.arena[1]);
+      for (const id of cmd.ids) {
+        const [tx, tz] = clampPoint(targets.get(id)[0], targets.get(id)[1], this.arena[0], this.arena[1]);
+        this.setTarget(own(id), tx, tz);
+      }
     } else if (cmd.op === "nudge") {
       for (const id of cmd.ids) {
         const ent = own(id);
