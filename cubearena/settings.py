@@ -6,12 +6,13 @@ With REDIS_URL and DATABASE_URL set: channels-redis, PostgreSQL, arbiters in
 """
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
 import dj_database_url
 
-from .env import env_bool, env_float, env_int, env_list, env_str
+from .env import EnvError, env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,8 +20,6 @@ DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_str("SECRET_KEY") or ""
 if not SECRET_KEY:
     if not DEBUG:
-        from .env import EnvError
-
         raise EnvError("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
 
@@ -128,6 +127,19 @@ CHANNEL_PREFIX = env_str("CHANNEL_PREFIX", "cubearena")
 # When Redis carries the layer, arbiters run in `manage.py runworker arbiter` processes;
 # otherwise the ASGI process starts one on its own event loop at first use.
 ARBITER_IN_PROCESS = env_bool("ARBITER_IN_PROCESS", not REDIS_URL)
+# Affinity (scaled out, arbiters in the ASGI processes): this process's name. Its sockets are
+# served under /s/<name>/ (a reverse proxy routes that prefix to it), it advertises its load
+# in Redis, and the lobby sends a match's players to the process that owns the match, or
+# gives a new match to the least loaded live process under its capacity (game/placement.py).
+SERVER_NAME = env_str("CUBEARENA_SERVER_NAME", "")
+if SERVER_NAME and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,31}", SERVER_NAME):
+    raise EnvError(f"CUBEARENA_SERVER_NAME={SERVER_NAME!r}: use 1-32 of a-z, 0-9 and -, e.g. web-1")
+AFFINITY = bool(REDIS_URL and ARBITER_IN_PROCESS and SERVER_NAME)
+# Players a process takes before placement gives new matches to others (its running matches
+# still take their players).
+SERVER_CAPACITY = env_int("CUBEARENA_SERVER_CAPACITY", 400, lo=1)
+# Where the lobby asks which server prefix a match's socket path gets ("" when not scaled out).
+SOCKET_PLACEMENT = "game.placement.socket_prefix" if AFFINITY else ""
 # Threads an arbiter process gives its matches' database work (game/records/lane.py): a slow
 # write holds up its own match's records only, until this many are slow at once.
 ARBITER_DB_THREADS = env_int("ARBITER_DB_THREADS", 8, lo=1, hi=256)

@@ -4,6 +4,7 @@ from lobby import ticklag
 
 from .models import Match, Participation
 from .services import visible_matches
+from .sockets import socket_path
 
 
 def seats(match: Match) -> int:
@@ -12,7 +13,7 @@ def seats(match: Match) -> int:
     return match.participations.count() if value is None else value
 
 
-def match_dict(match: Match, viewer_id: int | None = None) -> dict:
+def match_dict(match: Match, viewer_id: int | None = None, listing: bool = False) -> dict:
     data = {
         "id": str(match.id),
         "name": match.name,
@@ -20,7 +21,7 @@ def match_dict(match: Match, viewer_id: int | None = None) -> dict:
         "players": seats(match),
         "max_players": match.max_players,
         "tick_rate": match.tick_rate,
-        "ws": match.ws_path,
+        "ws": socket_path(match, listing),
         "arena": [match.arena_width, match.arena_depth],
         "private": match.private,
         "creator": match.creator_id,
@@ -52,4 +53,4 @@ def match_detail(match: Match, viewer_id: int | None = None) -> dict:
 
 def match_list(viewer_id: int | None) -> list[dict]:
     """The lobby list for one viewer (their private matches included, with codes)."""
-    return [match_dict(m, viewer_id) for m in visible_matches(viewer_id)]
+    return [match_dict(m, viewer_id, listing=True) for m in visible_matches(viewer_id)]

@@ -18,6 +18,7 @@ from .errors import RateLimited
 from .forms import GuestForm, MatchForm
 from .models import Match, Participation, Player
 from .session import current_player, sign_in_guest
+from .sockets import socket_path
 
 LOBBY_WS_PATH = "/ws/lobby/"
 
@@ -120,7 +121,7 @@ def play(request, match_id):
     if why is not None:
         return render_lobby(request, status=403, notice=why)
 
-    ws_path = match.ws_path + _query(match, role)
+    ws_path = socket_path(match) + _query(match, role)
     is_creator = player is not None and match.creator_id == player.pk
     config = {
         "match": str(match.id),

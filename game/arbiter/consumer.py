@@ -18,11 +18,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import weakref
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from game import limits, metrics
+from game import limits, metrics, placement
 from game.arbiter.runtime import MatchRuntime
 from game.messages import (
     ARBITER_CHANNEL,
@@ -51,6 +52,7 @@ from game.records.lane import Lane
 from game.transport.broadcast import deliver
 from game.transport.match_store import match_store
 from game.transport.workers import WorkerConsumer
+from lobby import ticklag
 
 log = logging.getLogger("game.arbiter")
 
@@ -59,6 +61,7 @@ __all__ = ["ARBITER_CHANNEL", "ArbiterConsumer", "RUNTIMES"]
 MAX_FAILURES = 3  # a match whose handlers keep raising is ended, not retried forever
 
 RUNTIMES: dict[str, MatchRuntime] = {}
+LOCAL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # loop -> its live arbiter's channel
 # What a socket sends the owner it knows: if that is not us, it must look again.
 ASKS_OWNER = (MatchJoin, MatchCmd, MatchResync, MatchEnd, MatchAlive)
 CLAIMS: dict[str, tuple[Lane, list[MatchJoin]]] = {}  # claims out: the joins that wait for them
@@ -103,9 +106,36 @@ class ArbiterConsumer(WorkerConsumer):
     # -- the process: live from its start, handing over at its stop ------------------
     def boot(self) -> None:
         if self.watch is None:
-            self.watch = asyncio.get_running_loop().create_task(self._watch(), name="stale watch")
+            loop = asyncio.get_running_loop()
+            self.watch = loop.create_task(self._watch(), name="stale watch")
             self._pumps.append(self.watch)  # cancelled with the consumer, as its pumps are
+            LOCAL[loop] = self.channel_name
+            if settings.AFFINITY:
+                self._pumps.append(loop.create_task(self._advertise(), name="load advert"))
             log.info("arbiter %s: live", self.channel_name)
+
+    async def _advertise(self) -> None:
+        """Once a second, this process's load where placement reads it (game/placement.py)."""
+        advertiser, last = placement.Advertiser(), {}
+        while not self.stopping:
+            ours = [r for r in RUNTIMES.values() if r.channel == self.channel_name and not r.disposed]
+            lag, seen = None, {}
+            for runtime in ours:
+                seen[runtime.match_id] = now = runtime.tick_lag.as_json()
+                window = ticklag.summary(ticklag.since(now, last.get(runtime.match_id)))
+                if window is not None:
+                    lag = max(lag or 0, window["p99_ms"])
+            last = seen
+            players = sum(len(r.sockets) for r in ours)
+            try:
+                await advertiser.write(placement.advert(self.channel_name, players, len(ours), lag))
+            except Exception as exc:
+                log.info("load advert not written: %r", exc)
+            await asyncio.sleep(placement.ADVERT_EVERY_S)
+        try:
+            await advertiser.withdraw()  # stopping: take no new matches
+        except Exception:
+            pass
 
     async def _watch(self) -> None:
         """Adopt running matches whose lease lapsed: nobody waits for a socket to ask."""

@@ -37,6 +37,17 @@ def ensure_arbiter() -> None:
     _task = loop.create_task(_worker.arun(), name="in-process arbiter")
 
 
+def local_arbiter() -> str | None:
+    """The channel of the arbiter running on this loop, once it is live: sockets start (or
+    adopt) their match here, so a match's players and its arbiter share a process. None
+    without an in-process arbiter (sockets then ask `arbiter`, any worker)."""
+    if not settings.ARBITER_IN_PROCESS:
+        return None
+    from game.arbiter.consumer import LOCAL
+
+    return LOCAL.get(asyncio.get_running_loop())
+
+
 def start_with_server() -> None:
     """Under Daphne (runserver too), start the worker once the reactor's asyncio loop runs."""
     if not settings.ARBITER_IN_PROCESS or "twisted.internet.reactor" not in sys.modules:
@@ -45,6 +56,18 @@ def start_with_server() -> None:
 
     # Startup triggers fire before the asyncio loop runs; callLater(0) runs inside it.
     reactor.callWhenRunning(lambda: reactor.callLater(0, ensure_arbiter))
+    if settings.REDIS_URL:  # scaled out: on SIGTERM, hand the matches over before the loop stops
+        reactor.addSystemEventTrigger("before", "shutdown", _hand_over)
+
+
+def _hand_over():
+    """Daphne is stopping (SIGTERM): the worker hands every match over (final checkpoint, lease
+    released, sockets told to rejoin elsewhere) before the reactor stops; bounded by its stop."""
+    from twisted.internet.defer import Deferred
+
+    if _worker is None or _task is None or _task.done():
+        return None
+    return Deferred.fromFuture(asyncio.ensure_future(_worker.stop()))
 
 
 async def stop_arbiter() -> None:

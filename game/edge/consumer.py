@@ -18,7 +18,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from game import limits
-from game.arbiter.inprocess import ensure_arbiter
+from game.arbiter.inprocess import ensure_arbiter, local_arbiter
 from game.edge import fanout
 from game.messages import (
     ARBITER_CHANNEL,
@@ -167,9 +167,9 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         try:
             if owner:
                 await self.channel_layer.send(owner, pack(join))
-            else:
+            else:  # this process's own arbiter if it has one (affinity), else any
                 start = MatchStart(match=g.match_id, join=join)
-                await self.channel_layer.send(ARBITER_CHANNEL, pack(start))
+                await self.channel_layer.send(local_arbiter() or ARBITER_CHANNEL, pack(start))
         except Exception as exc:  # the layer is down: the watchdog asks again
             log.info("match %s: join not sent: %r", self.match_id, exc)
             self.join_sent = False

@@ -157,6 +157,7 @@ class Fanout:
         self._membership = asyncio.Lock()  # group adds and discards one at a time, in order
         self._started: asyncio.Task | None = None
         self._runner: asyncio.Task | None = None
+        self._pump: asyncio.Task | None = None
 
     async def attach(self, group: str, binary: bool, protocol, inbox: asyncio.Queue) -> Outlet:
         """A socket of `group` joins; from now on the group's messages reach it (pre-welcome)."""
@@ -193,22 +194,23 @@ class Fanout:
 
     async def _start(self) -> None:
         self.channel = await self.layer.new_channel("fanout.")
+        loop = asyncio.get_running_loop()
+        inbox: asyncio.Queue = asyncio.Queue()
         adopt = getattr(self.layer, "adopt", None)
-        if adopt is not None and not getattr(self.layer, "remote_too", False):
-            inbox: asyncio.Queue = asyncio.Queue()
-            adopt(self.channel, inbox)  # the in-memory layer puts messages straight in
+        if adopt is not None:  # what this process sends arrives straight in (embedded: everything)
+            adopt(self.channel, inbox)
+        if adopt is None or getattr(self.layer, "remote_too", False):  # what other processes publish
+            self._pump = loop.create_task(self._pump_remote(inbox), name="fan-out pump")
+        self._runner = loop.create_task(self._run(inbox), name="fan-out")
 
-            async def next_message():
-                return (await inbox.get())[1]
-        else:
-            next_message = functools.partial(
-                receive_through_outages, functools.partial(self.layer.receive, self.channel), "fan-out"
-            )
-        self._runner = asyncio.get_running_loop().create_task(self._run(next_message), name="fan-out")
-
-    async def _run(self, next_message) -> None:
+    async def _pump_remote(self, inbox: asyncio.Queue) -> None:
+        receive = functools.partial(self.layer.receive, self.channel)
         while True:
-            raw = await next_message()
+            inbox.put_nowait((math.inf, await receive_through_outages(receive, "fan-out")))
+
+    async def _run(self, inbox: asyncio.Queue) -> None:
+        while True:
+            _, raw = await inbox.get()
             try:
                 self.dispatch(raw)
             except Exception:  # one bad message must not stop every socket's stream

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 from channels.exceptions import ChannelFull
 from channels_redis.core import RedisChannelLayer
@@ -108,12 +109,61 @@ class ArenaRedisChannelLayer(RedisChannelLayer):
 
 
 class ArenaPubSubChannelLayer(RedisPubSubChannelLayer):
-    """channels-redis' pub/sub layer (group broadcasts), with a second try for a publish that
-    met a connection from before a Redis restart."""
+    """channels-redis' pub/sub layer (group broadcasts and the fan-outs' channels), with:
+    - a second try for a publish that met a connection from before a Redis restart;
+    - a process-local path (affinity): a channel this process adopted (its fan-out's) gets
+      what this process sends it, and its groups' broadcasts, straight into its inbox, never
+      through Redis. The broadcast is still published once for other processes' members,
+      tagged with this layer's origin, and the copy Redis hands back here is dropped."""
+
+    remote_too = True  # an adopted channel still receives, from Redis, what other processes send
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.origin = uuid.uuid4().hex
+        self._adopted: dict[str, asyncio.Queue] = {}
+        self._local_groups: dict[str, set[str]] = {}
+
+    def adopt(self, channel: str, inbox: asyncio.Queue) -> None:
+        self._adopted[channel] = inbox
+
+    def release(self, channel: str) -> None:
+        self._adopted.pop(channel, None)
+        for members in self._local_groups.values():
+            members.discard(channel)
+
+    async def group_add(self, group, channel):
+        if channel in self._adopted:
+            self._local_groups.setdefault(group, set()).add(channel)
+        await self._get_layer().group_add(group, channel)
+
+    async def group_discard(self, group, channel):
+        members = self._local_groups.get(group)
+        if members is not None:
+            members.discard(channel)
+            if not members:
+                del self._local_groups[group]
+        await self._get_layer().group_discard(group, channel)
+
+    async def send(self, channel, message):
+        inbox = self._adopted.get(channel)
+        if inbox is not None:
+            inbox.put_nowait((time.time() + 60, message))
+            return
+        await self._get_layer().send(channel, message)
 
     async def group_send(self, group, message):
-        layer = self._get_layer()  # the stock class proxies every call to this loop's layer
+        for channel in self._local_groups.get(group, ()):
+            self._adopted[channel].put_nowait((time.time() + 60, message))
+        layer = self._get_layer()  # the stock class proxies every call to this loop's layer (so: no super())
+        tagged = {**message, "origin": self.origin}
         try:
-            await layer.group_send(group, message)
+            await layer.group_send(group, tagged)
         except RedisConnectionError:
-            await layer.group_send(group, message)
+            await layer.group_send(group, tagged)
+
+    async def receive(self, channel):
+        while True:
+            message = await self._get_layer().receive(channel)
+            if message.get("origin") != self.origin:  # not our own broadcast coming back
+                return message

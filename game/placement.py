@@ -1,0 +1,146 @@
+"""Affinity: which server process serves a match's sockets (scaled out, CUBEARENA_SERVER_NAME).
+
+Every ASGI process runs arbiters on its own loop and advertises its load once a second in
+one Redis hash (`<prefix>:servers`, field = the process's name): its arbiter's channel,
+players, matches, tick lag p99, capacity, and when it wrote. The lobby asks `socket_prefix`
+for a match's socket path: the process that owns the match (its arbiter channel, recorded
+on the match, is in a live advert), else the one placement already chose for it (a key that
+lives a short while, so players who join together land together), else the live process
+with the fewest players among those under their capacity. A socket served by the owner's
+process never crosses Redis for a command or a snapshot; one that lands elsewhere (a proxy
+that ignores the prefix, an owner that changed) is still served, through the channel layer.
+
+Adverts older than ADVERT_LIVE_S are not live: a process that died is no longer chosen, and
+the stale watch of the live ones adopts its matches.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from django.conf import settings
+
+log = logging.getLogger("game.placement")
+
+ADVERT_EVERY_S = 1.0
+ADVERT_LIVE_S = 3.5  # three missed adverts and a little
+PLACED_S = 30  # a match's placement before its owner is known
+SERVER_PREFIX = "/s/{}"  # a process's socket paths: /s/<name>/ws/match/<id>/
+
+
+def _servers_key() -> str:
+    return f"{settings.CHANNEL_PREFIX}:servers"
+
+
+def advert(arbiter: str, players: int, matches: int, lag_ms: int | None) -> dict:
+    return {
+        "name": settings.SERVER_NAME,
+        "arbiter": arbiter,
+        "players": players,
+        "matches": matches,
+        "lag_ms": lag_ms,
+        "capacity": settings.SERVER_CAPACITY,
+        "at": time.time(),
+    }
+
+
+class Advertiser:
+    """The process's own advert, written by its arbiter (async, on the server's loop)."""
+
+    def __init__(self):
+        import redis.asyncio as redis
+
+        self.redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0)
+
+    async def write(self, ad: dict) -> None:
+        await self.redis.hset(_servers_key(), ad["name"], json.dumps(ad))
+
+    async def withdraw(self) -> None:
+        await self.redis.hdel(_servers_key(), settings.SERVER_NAME)
+
+
+# -- the lobby's side (sync: Django views) ------------------------------------------------
+_client = None
+_cache: tuple[float, dict[str, dict]] = (0.0, {})
+
+
+def _redis():
+    global _client
+    if _client is None:
+        import redis
+
+        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0)
+    return _client
+
+
+def live_servers(max_age_s: float = ADVERT_EVERY_S) -> dict[str, dict]:
+    """name -> advert, of processes that advertised within ADVERT_LIVE_S (read at most once
+    per `max_age_s` per process: the lobby asks for every match it lists)."""
+    global _cache
+    now = time.time()
+    if now - _cache[0] < max_age_s:
+        return _cache[1]
+    raw = _redis().hgetall(_servers_key())
+    servers, gone = {}, []
+    for name, value in raw.items():
+        try:
+            ad = json.loads(value)
+        except ValueError:
+            gone.append(name)
+            continue
+        if now - ad.get("at", 0) <= ADVERT_LIVE_S:
+            servers[name.decode()] = ad
+        elif now - ad.get("at", 0) > 3600:
+            gone.append(name)  # long dead: tidy the hash
+    if gone:
+        _redis().hdel(_servers_key(), *gone)
+    _cache = (now, servers)
+    return servers
+
+
+def choose(servers: dict[str, dict]) -> str | None:
+    """The live process with the fewest players among those under capacity; None if all are full."""
+    open_ = [ad for ad in servers.values() if ad["players"] < ad["capacity"]]
+    if not open_:
+        return None
+    return min(open_, key=lambda ad: (ad["players"], ad["matches"], ad["name"]))["name"]
+
+
+def server_for(match_id: str, owner_channel: str, listing: bool = False) -> str | None:
+    """The name of the process that should serve the match's sockets, or None (any).
+    `listing`: from the adverts alone (a list of matches costs no Redis call per match)."""
+    servers = live_servers()
+    if owner_channel:
+        for name, ad in servers.items():
+            if ad["arbiter"] == owner_channel:
+                return name
+    if listing:
+        return choose(servers)
+    key = f"{settings.CHANNEL_PREFIX}:placed:{match_id}"
+    placed = _redis().get(key)
+    if placed is not None and placed.decode() in servers:
+        return placed.decode()
+    name = choose(servers)
+    if name is None:
+        if servers:
+            log.warning("every server is at capacity; match %s goes where its socket lands", match_id)
+        return None
+    if not _redis().set(key, name, ex=PLACED_S, nx=True):
+        placed = _redis().get(key)  # another request placed it a moment ago
+        if placed is not None and placed.decode() in servers:
+            return placed.decode()
+        _redis().set(key, name, ex=PLACED_S)
+    return name
+
+
+def socket_prefix(match, listing: bool = False) -> str:
+    """The path prefix of the process that should serve `match`'s sockets ("" for any).
+    Redis unreachable: "" (any process serves any socket, through the channel layer)."""
+    try:
+        name = server_for(str(match.id), match.arbiter_channel or "", listing)
+    except Exception as exc:
+        log.warning("placement unavailable (%r); match %s goes where its socket lands", exc, match.id)
+        return ""
+    return SERVER_PREFIX.format(name) if name else ""
