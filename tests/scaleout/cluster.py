@@ -282,6 +282,8 @@ class Cluster:
         auditor: bool = True,
         env: dict[str, str] | None = None,
         db_via: TcpProxy | int | None = None,
+        affinity: bool = False,
+        server_env: list[dict[str, str]] | None = None,
     ):
         db_port = db_via.port if isinstance(db_via, TcpProxy) else (db_via or 5432)
         self.db_name, self.redis_url = db_name, redis_url
@@ -299,22 +301,40 @@ class Cluster:
             "CUBEARENA_GUESTS_PER_ADDRESS": "100000",
             **(env or {}),
         }
+        # Affinity: each server runs its own arbiter and is named s1, s2, ... (its socket paths
+        # are /s/<name>/...); `server_env[i]` adds to server i's environment (a capacity, say).
+        self.affinity = affinity
+        self.server_env = server_env or []
         self.servers: list[Process] = []
         self.arbiters: list[Process] = []
         self.auditor: Process | None = None
         self.procs: list[Process] = []  # every process ever started, in order
         self._want = (servers, arbiters, auditor)
 
-    def _spawn(self, name: str, argv: list[str], port: int | None = None) -> Process:
-        proc = Process(name, argv, self.env, self.dir / f"{name}.log", port).start()
+    def _spawn(self, name: str, argv: list[str], port: int | None = None, env: dict | None = None) -> Process:
+        proc = Process(name, argv, {**self.env, **(env or {})}, self.dir / f"{name}.log", port).start()
         self.procs.append(proc)
         return proc
 
-    def start_server(self) -> Process:
-        port = free_port()
-        server = self._spawn(f"server{len(self.servers) + 1}", daphne_argv(port), port)
+    def start_server(self, port: int | None = None) -> Process:
+        """One more Daphne (with affinity: named s<n>, running its arbiter); `port` to restart one."""
+        n = len(self.servers) + 1
+        env = {}
+        if self.affinity:
+            env = {"ARBITER_IN_PROCESS": "1", "CUBEARENA_SERVER_NAME": f"s{n}"}
+            env.update(self.server_env[n - 1] if n <= len(self.server_env) else {})
+        port = port or free_port()
+        server = self._spawn(f"server{n}", daphne_argv(port), port, env)
+        server.server_name = env.get("CUBEARENA_SERVER_NAME")
         self.servers.append(server)
         return server
+
+    def adverts(self) -> dict[str, dict]:
+        """Affinity: the live servers' load adverts (game/placement.py), name -> advert."""
+        raw = redis.Redis.from_url(self.redis_url).hgetall(f"{self.prefix}:servers")
+        now = time.time()
+        ads = {k.decode(): json.loads(v) for k, v in raw.items()}
+        return {name: ad for name, ad in ads.items() if now - ad["at"] < 3.5}
 
     def start_arbiter(self) -> Process:
         """One more `runworker arbiter` (not waited for: any arbiter answers a ping)."""
