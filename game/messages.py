@@ -8,8 +8,8 @@ and dropped: it never reaches a handler, and never takes a worker down.
 
 Who sends what:
 - socket -> `arbiter` (any worker): MatchStart; /healthz -> `arbiter`: ArbiterPing
-- socket -> the owner's own channel: MatchJoin, MatchLeave, MatchCmd, MatchResync, MatchEnd,
-  MatchNote, MatchRtt, MatchAlive
+- socket -> the owner's own channel: MatchJoin, MatchLeave, MatchCmd (MatchCmds, batched, when
+  the owner is in another process), MatchResync, MatchEnd, MatchNote, MatchRtt, MatchAlive
 - the worker -> its arbiter: ArbiterBoot (at start), ArbiterStop (SIGTERM); the stale
   watch -> its arbiter: MatchAdopt
 - the arbiter -> itself (timers and finished database work, so that every change to a match
@@ -109,6 +109,14 @@ class MatchCmd(Message, tag="match.cmd", kw_only=True):
     match: str
     reply: str
     cmd: Command
+
+
+class MatchCmds(Message, tag="match.cmds", kw_only=True):
+    """Commands from one process's sockets to a match owned in another, gathered for a few
+    milliseconds (game/edge/forwarder.py): one layer message, not one per command."""
+
+    match: str
+    cmds: list[MatchCmd]
 
 
 class MatchResync(Message, tag="match.resync", kw_only=True):
@@ -273,6 +281,7 @@ ToArbiter = (
     | MatchJoin
     | MatchLeave
     | MatchCmd
+    | MatchCmds
     | MatchResync
     | MatchEnd
     | MatchNote

@@ -39,6 +39,7 @@ from game.messages import (
     MatchAlive,
     MatchClaimed,
     MatchCmd,
+    MatchCmds,
     MatchEnd,
     MatchJoin,
     MatchResync,
@@ -90,8 +91,11 @@ class ArbiterConsumer(WorkerConsumer):
         else:
             runtime = RUNTIMES.get(msg.match)
             if runtime is None or runtime.disposed or runtime.channel != self.channel_name:
-                if isinstance(msg, ASKS_OWNER) and msg.reply:
-                    # Not ours (any more): the socket must find the owner again through `arbiter`.
+                # Not ours (any more): the socket must find the owner again through `arbiter`.
+                if isinstance(msg, MatchCmds):
+                    for reply in dict.fromkeys(c.reply for c in msg.cmds):
+                        await self._tell(reply, GameUnowned())
+                elif isinstance(msg, ASKS_OWNER) and msg.reply:
                     await self._tell(msg.reply, GameUnowned())
                 return
             await runtime.handle(msg)

@@ -37,6 +37,7 @@ from game.messages import (
     MatchAlive,
     MatchAuditDue,
     MatchCmd,
+    MatchCmds,
     MatchEnd,
     MatchFlushDue,
     MatchFlushed,
@@ -115,6 +116,7 @@ class MatchRuntime:
         self._handlers = {
             MatchTick: self.tick,
             MatchCmd: self.command,
+            MatchCmds: self.commands,
             MatchJoin: self.join,
             MatchLeave: self.leave,
             MatchResync: self.resync,
@@ -273,6 +275,11 @@ class MatchRuntime:
         if reject is not None:
             metrics.count(metrics.COMMANDS, reject.code)
             await self._reject(msg.reply, reject)
+
+    async def commands(self, msg: MatchCmds) -> None:
+        """Commands another process's sockets sent together (game/edge/forwarder.py), in order."""
+        for cmd in msg.cmds:
+            await self.command(cmd)
 
     async def end(self, msg: MatchEnd) -> None:
         """A player asks to end the match: the rules say who may."""

@@ -19,7 +19,7 @@ from django.conf import settings
 
 from game import limits
 from game.arbiter.inprocess import ensure_arbiter, local_arbiter
-from game.edge import fanout
+from game.edge import fanout, forwarder
 from game.messages import (
     ARBITER_CHANNEL,
     GameEnded,
@@ -145,7 +145,7 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
     async def _tell_owner(self, msg) -> bool:
         """Send to the owner; a full or unreachable layer is not this socket's end."""
         try:
-            await self.channel_layer.send(self.out.arbiter, pack(msg))
+            await forwarder.local().send(self.out.arbiter, msg)
             return True
         except Exception as exc:
             log.info("match %s: %s not delivered: %r", self.match_id, type(msg).__name__, exc)
@@ -250,8 +250,8 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
                 )
             raise ProtocolError("bad_message", "wait for welcome before sending commands", msg.seq)
         forward = MatchCmd(match=self.match_id, reply=self.out.reply, cmd=to_command(msg, self.player))
-        try:
-            await self.channel_layer.send(self.out.arbiter, pack(forward))
+        try:  # to another process's owner it waits a few ms for company (game/edge/forwarder.py)
+            await forwarder.local().send(self.out.arbiter, forward)
         except Exception:  # full, or the layer unreachable
             raise ProtocolError(
                 "busy", "the match is busy; command not queued, send it again", msg.seq, 100

@@ -51,6 +51,9 @@ class ArenaChannelLayer(InMemoryChannelLayer):
         self._adopted.discard(channel)
         self.channels.pop(channel, None)
 
+    def is_local(self, channel: str) -> bool:
+        return True  # every channel of this layer is in this process
+
     def _clean_expired(self) -> None:
         now = time.monotonic()
         if now < self._next_sweep:

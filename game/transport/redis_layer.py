@@ -81,6 +81,10 @@ class ArenaRedisChannelLayer(RedisChannelLayer):
     def release(self, channel: str) -> None:
         self._adopted.pop(channel, None)
 
+    def is_local(self, channel: str) -> bool:
+        """A consumer of this process reads `channel` (a send to it never touches Redis)."""
+        return channel in self._adopted
+
     async def send(self, channel: str, message: dict) -> None:
         assert isinstance(message, dict), "message is not a dict"
         assert self.require_valid_channel_name(channel), "Channel name not valid"

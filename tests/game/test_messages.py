@@ -15,6 +15,7 @@ EXAMPLES = [
     m.ArbiterPing(reply="r!1"),
     m.MatchLeave(match="a", player=None, reply="r!2"),
     m.MatchCmd(match="a", reply="r!1", cmd=Command(3, 7, 120, "move", (4, 5), (1.5, -2.0))),
+    m.MatchCmds(match="a", cmds=[m.MatchCmd(match="a", reply="f#2", cmd=Command(3, 8, 121, "delete", (4,)))]),
     m.MatchResync(match="a", reply="r!1", enc="json"),
     m.MatchEnd(match="a", player=3, reply="r!1"),
     m.MatchNote(match="a", player=3, kind="error", payload={"code": "bad_json"}),
@@ -59,7 +60,7 @@ def test_every_message_crosses_the_layer_as_itself(msg):
 
 
 def test_a_command_travels_as_one_compact_array():
-    assert list(m.pack(EXAMPLES[4])["cmd"]) == [3, 7, 120, "move", (4, 5), (1.5, -2.0), None]
+    assert list(m.pack(EXAMPLES[4])["cmd"]) == [3, 7, 120, "move", (4, 5), (1.5, -2.0), None, None, 0]
 
 
 @pytest.mark.parametrize(
