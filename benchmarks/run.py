@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import plot, systems  # noqa: E402
 
-ALL_SYSTEMS = ["embedded", "scaled", "baseline-delta", "baseline-full"]
+ALL_SYSTEMS = ["embedded", "scaled", "scaled-affinity", "scaled-across", "baseline-delta", "baseline-full"]
 WORKLOADS = {"W1": "one match of N players", "W2": "10 matches of N/10 players"}
 MIN_N = 4  # below the first step, N is halved down to this to find what does hold
 MODES = {
@@ -81,6 +81,8 @@ def run_step(system: systems.System, workload: str, n: int, args, out_dir: Path)
     ]
     for url in system.urls:
         cmd += ["--url", url]
+    for name, url in getattr(system, "routes", {}).items():
+        cmd += ["--route", f"{name}={url}"]
     if system.baseline:
         cmd.append("--baseline")
     bot_cpus = args.bot_cpus
@@ -90,6 +92,9 @@ def run_step(system: systems.System, workload: str, n: int, args, out_dir: Path)
             os.sched_setaffinity(0, bot_cpus)
 
     timeout = 240 + n * 0.5 + args.seconds
+    redis = getattr(system, "redis", None)  # a Redis of the system's own: count its commands
+    if redis is not None:
+        cmd += ["--redis-url", redis.url]
     proc = subprocess.run(cmd, cwd=ROOT, preexec_fn=pin_bots, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0 or not json_path.exists():
         raise RuntimeError(f"loadbots failed ({proc.returncode}): {proc.stderr[-2000:]}")
@@ -114,13 +119,13 @@ def row(system: str, n: int, r: dict) -> str:
         f"{_f(lat['visible']['p99']):>8} {_f(snap['p99']):>8} {_f(lag['p99_ms'] if lag else None):>8} "
         f"{bots['behind']:>6} {bots['dropped']:>5} "
         f"{_f(srv['cpu_pct']):>7} {_f(srv['us_per_msg']):>7} {_f(kb):>8} "
-        f"{_f(r['setup_s'].get('bots_cpu_pct')):>6}"
+        f"{_f(r['setup_s'].get('bots_cpu_pct')):>6} {_f(srv.get('redis_per_msg')):>7}"
     )
 
 
 HEADER = (
     f"{'system':<15} {'N':>5} {'tick':>10} {'ack p50':>8} {'ack p99':>8} {'vis p99':>8} {'snap p99':>8} {'lag p99':>8} "
-    f"{'behind':>6} {'drop':>5} {'srv CPU%':>7} {'us/msg':>7} {'kB/pl/s':>8} {'bot%':>6}"
+    f"{'behind':>6} {'drop':>5} {'srv CPU%':>7} {'us/msg':>7} {'kB/pl/s':>8} {'bot%':>6} {'rds/msg':>7}"
 )
 
 

@@ -170,6 +170,96 @@ class Scaled(System):
         self._tmp.cleanup()
 
 
+class OwnRedis:
+    """A redis-server of the benchmark's own, on a free port: pinned with the servers, its CPU
+    counted with theirs, its commands counted per step (loadbots --redis-url)."""
+
+    def __init__(self, tmp: str):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", tmp],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        import redis
+
+        self.client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the benchmark's redis-server did not start") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
+class ScaledAffinity(Scaled):
+    """Scaled out with affinity: 2 Daphne servers, each running its matches' arbiters
+    (CUBEARENA_SERVER_NAME s1, s2), a `runworker auditor`, Redis of its own, PostgreSQL. The
+    bots open each socket on the server its path names, as the reverse proxy would (`routes`);
+    `across` sends every socket to the other server instead: affinity switched off."""
+
+    def __init__(self, cpus: set[int] | None = None, across: bool = False):
+        super().__init__(cpus, servers=2, workers=0)
+        self.across = across
+        self.name = "scaled-across" if across else "scaled-affinity"
+        self.redis: OwnRedis | None = None
+
+    def start(self) -> None:
+        self.redis = OwnRedis(self._tmp.name)
+        env = production_env() | {
+            "REDIS_URL": self.redis.url,
+            "CHANNEL_PREFIX": "bench",
+            "DATABASE_URL": reset_database(),
+            "ARBITER_IN_PROCESS": "1",
+        }
+        for i in range(self.n_servers):
+            server_env = env | {"CUBEARENA_SERVER_NAME": f"s{i + 1}"}
+            server = LiveServer(env=server_env, log_path=Path(self._tmp.name) / f"daphne{i}.log")
+            self.servers.append(server)
+            server.start()
+        log = open(Path(self._tmp.name) / "auditor.log", "w")
+        self._logs.append(log)
+        self.workers.append(
+            subprocess.Popen(
+                [sys.executable, "manage.py", "runworker", "auditor"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        self._wait_healthy()
+        self.urls = [s.url for s in self.servers]
+        names = [f"s{i + 1}" for i in range(self.n_servers)]
+        targets = self.urls[1:] + self.urls[:1] if self.across else self.urls
+        self.routes = dict(zip(names, targets, strict=True))
+        self.pids = [s.proc.pid for s in self.servers] + [w.pid for w in self.workers] + [self.redis.proc.pid]
+        self.pids += postgres_backends()
+
+    def stop(self) -> None:
+        super().stop()
+        if self.redis is not None:
+            self.redis.stop()
+
+
+def postgres_backends(db: str = BENCH_DB) -> list[int]:
+    """The PostgreSQL server processes serving the benchmark's database (their CPU is the
+    servers' too). Connections opened later are not among them: the figure is a floor."""
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [db]).fetchall()
+    return [r[0] for r in rows]
+
+
 class Baseline(System):
     """benchmarks/baseline_server.py in one process, `delta` or `full` snapshots."""
 
@@ -220,6 +310,8 @@ def make(name: str, cpus: set[int] | None, tick_rate: int) -> System:
         return Embedded(cpus)
     if name == "scaled":
         return Scaled(cpus)
+    if name in ("scaled-affinity", "scaled-across"):
+        return ScaledAffinity(cpus, across=name == "scaled-across")
     if name in ("baseline-delta", "baseline-full"):
         return Baseline(name.split("-")[1], cpus, tick_rate)
     raise ValueError(f"unknown system {name!r}")

@@ -91,11 +91,13 @@ class Bot:
         arena: float = 100,
         local_address: str | None = None,
         seed: int | None = None,
+        routes: dict | None = None,
     ):
         self.index, self.url, self.window = index, url, window
         self.enc, self.binary, self.measuring = enc, enc == "msgpack", measuring
         self.tick_rate, self.want, self.half = tick_rate, cubes, arena / 2
         self.local_address = local_address
+        self.routes = routes or {}
         self.rng = random.Random(seed if seed is not None else index)
         self.nickname = f"bot{index}"
         self.cids = {f"b{index}c{k}": k for k in range(cubes)}
@@ -126,7 +128,7 @@ class Bot:
     # -- joining ------------------------------------------------------------------------
     async def sign_up(self) -> None:
         """A guest account over the HTTP API (skipped for the bare baseline)."""
-        self.account = Account(self.url, local_address=self.local_address)
+        self.account = Account(self.url, local_address=self.local_address, routes=self.routes)
         await self.account.guest(self.nickname)
 
     async def create_match(self, name: str, max_players: int) -> dict:

@@ -22,8 +22,11 @@ class ApiError(RuntimeError):
 class Account:
     """A guest player's HTTP session: cookies and CSRF token."""
 
-    def __init__(self, base_url: str, local_address: str | None = None):
+    def __init__(self, base_url: str, local_address: str | None = None, routes: dict | None = None):
         self.base_url = base_url.rstrip("/")
+        # Affinity: a socket path under /s/<name>/ is opened on routes[name] (what a reverse
+        # proxy does), instead of on this account's own server.
+        self.routes = routes or {}
         # A loopback source address of its own (127.x.y.z) lets a load run mint more guests than
         # one address may (the server's CUBEARENA_GUESTS_PER_ADDRESS) without touching it.
         transport = httpx.AsyncHTTPTransport(local_address=local_address) if local_address else None
@@ -59,7 +62,8 @@ class Account:
         return await self._call("GET", f"/api/matches/{match_id}")
 
     def socket_uri(self, match: dict, enc: str = "json", role: str | None = None) -> str:
-        parts = urlsplit(self.base_url)
+        server = match["ws"].split("/")[2] if match["ws"].startswith("/s/") else None
+        parts = urlsplit(self.routes.get(server, self.base_url))
         scheme = "wss" if parts.scheme == "https" else "ws"
         query = [f"enc={enc}"] + ([f"role={role}"] if role else [])
         return f"{scheme}://{parts.netloc}{match['ws']}?{'&'.join(query)}"

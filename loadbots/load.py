@@ -49,6 +49,8 @@ class LoadConfig:
     label: str = ""
     progress: bool = True
     seed: int | None = None
+    routes: dict = field(default_factory=dict)  # server name -> URL, for /s/<name>/ socket paths
+    redis_url: str | None = None  # count the commands this Redis runs during the window
     extra: dict = field(default_factory=dict)
 
 
@@ -140,6 +142,7 @@ async def run_load(cfg: LoadConfig) -> dict:
             arena=cfg.arena,
             local_address=source_address(i, base) if cfg.spread_sources else None,
             seed=rng.randrange(2**32),
+            routes=cfg.routes,
         )
         for i in range(cfg.bots)
     ]
@@ -194,6 +197,7 @@ async def run_load(cfg: LoadConfig) -> dict:
         ]
         await asyncio.sleep(max(0.0, t0 - time.monotonic()))
         lag_start = await _tick_lags(bots, matches, cfg)
+        redis_stats = RedisCommands(cfg.redis_url) if cfg.redis_url else None
         window.start, window.open = time.monotonic(), True
         at_start = {b.index: b.counters.copy() for b in live}
         lag.samples.clear()
@@ -205,6 +209,8 @@ async def run_load(cfg: LoadConfig) -> dict:
             progress.advance(measure_task)
         window.end, window.open = time.monotonic(), False
         sampler.stop()
+        if redis_stats is not None:
+            setup["redis_commands"] = redis_stats.since()
         setup["bots_cpu_pct"] = round(100 * (_own_cpu() - own_cpu) / (window.end - window.start), 1)
         at_end = {b.index: b.counters.copy() for b in live}
         loop_lag = sorted(lag.samples)
@@ -223,6 +229,21 @@ async def run_load(cfg: LoadConfig) -> dict:
     with contextlib.suppress(asyncio.CancelledError):
         await lag_task
     return build_report(cfg, bots, live, at_start, at_end, window, sampler, loop_lag, setup)
+
+
+class RedisCommands:
+    """Redis' command counts (INFO commandstats) from now: reset here, read by `since`."""
+
+    def __init__(self, url: str):
+        import redis
+
+        self.client = redis.Redis.from_url(url)
+        self.client.config_resetstat()
+
+    def since(self) -> dict[str, int]:
+        stats = self.client.info("commandstats")
+        skip = ("cmdstat_info", "cmdstat_config")
+        return {k.removeprefix("cmdstat_"): v["calls"] for k, v in stats.items() if k not in skip}
 
 
 async def _tick_lags(bots: list, matches: list, cfg: LoadConfig) -> list[dict | None]:
@@ -277,6 +298,10 @@ def build_report(
     server = sampler.report()
     handled = frames_in + commands
     server["us_per_msg"] = round(server["cpu_s"] * 1e6 / handled, 1) if handled and server["pids"] else None
+    redis_commands = setup.pop("redis_commands", None)
+    if redis_commands is not None:  # Redis' work per client-message, by command
+        server["redis_per_msg"] = round(sum(redis_commands.values()) / handled, 3) if handled else None
+        server["redis_commands"] = redis_commands
     lag99 = percentile(loop_lag, 99)
     n = max(1, len(live))
     report = {

@@ -66,6 +66,16 @@ class Command(BaseCommand):
             action="store_true",
             help="mint every guest from 127.0.0.1 (the lobby allows 20 guests per address an hour)",
         )
+        parser.add_argument(
+            "--route",
+            action="append",
+            default=[],
+            metavar="NAME=URL",
+            help="open socket paths under /s/NAME/ on URL (what the reverse proxy does; affinity)",
+        )
+        parser.add_argument(
+            "--redis-url", default=None, help="count this Redis' commands in the window, per client-message"
+        )
         parser.add_argument("--label", default="", help="a name for this run in the report")
         parser.add_argument("--seed", type=int, default=None)
         parser.add_argument("--json", dest="json_path", default=None, help="write the report here")
@@ -81,8 +91,16 @@ class Command(BaseCommand):
                 pids = [int(p) for p in opts["server_pids"].split(",") if p.strip()]
             except ValueError:
                 raise CommandError("--server-pids takes comma-separated integers") from None
+        routes = {}
+        for route in opts["route"]:
+            name, sep, url = route.partition("=")
+            if not sep or not name or not url.startswith("http"):
+                raise CommandError(f"--route takes NAME=URL, not {route!r}")
+            routes[name] = url.rstrip("/")
         config = LoadConfig(
             urls=urls,
+            routes=routes,
+            redis_url=opts["redis_url"],
             bots=opts["bots"],
             matches=opts["matches"],
             seconds=opts["seconds"],
