@@ -25,7 +25,7 @@ from django.conf import settings
 log = logging.getLogger("game.placement")
 
 ADVERT_EVERY_S = 1.0
-ADVERT_LIVE_S = 3.5  # three missed adverts and a little
+ADVERT_LIVE_S = 2.5  # two missed adverts and a half: a dead process stops being chosen soon
 PLACED_S = 30  # a match's placement before its owner is known
 SERVER_PREFIX = "/s/{}"  # a process's socket paths: /s/<name>/ws/match/<id>/
 
@@ -75,9 +75,10 @@ def _redis():
     return _client
 
 
-def live_servers(max_age_s: float = ADVERT_EVERY_S) -> dict[str, dict]:
-    """name -> advert, of processes that advertised within ADVERT_LIVE_S (read at most once
-    per `max_age_s` per process: the lobby asks for every match it lists)."""
+def live_servers(max_age_s: float = 0.0) -> dict[str, dict]:
+    """name -> advert, of processes that advertised within ADVERT_LIVE_S. A list of matches
+    reads them at most once a second (`max_age_s`); placing one match reads them fresh (one
+    HGETALL), so it never places by a load that changed since."""
     global _cache
     now = time.time()
     if now - _cache[0] < max_age_s:
@@ -111,7 +112,7 @@ def choose(servers: dict[str, dict]) -> str | None:
 def server_for(match_id: str, owner_channel: str, listing: bool = False) -> str | None:
     """The name of the process that should serve the match's sockets, or None (any).
     `listing`: from the adverts alone (a list of matches costs no Redis call per match)."""
-    servers = live_servers()
+    servers = live_servers(ADVERT_EVERY_S if listing else 0.0)
     if owner_channel:
         for name, ad in servers.items():
             if ad["arbiter"] == owner_channel:

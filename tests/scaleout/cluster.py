@@ -334,7 +334,7 @@ class Cluster:
         raw = redis.Redis.from_url(self.redis_url).hgetall(f"{self.prefix}:servers")
         now = time.time()
         ads = {k.decode(): json.loads(v) for k, v in raw.items()}
-        return {name: ad for name, ad in ads.items() if now - ad["at"] < 3.5}
+        return {name: ad for name, ad in ads.items() if now - ad["at"] < 2.5}  # as placement reads them
 
     def start_arbiter(self) -> Process:
         """One more `runworker arbiter` (not waited for: any arbiter answers a ping)."""

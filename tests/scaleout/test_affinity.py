@@ -74,6 +74,7 @@ async def test_a_process_at_capacity_takes_no_new_match(make_cluster):
     small = await create_match(accounts[0], name="on s1")
     assert small["ws"].startswith("/s/s1/")
     sockets = [await play(accounts[0], small, one)]
+    await adverts_show(cluster, lambda ads: ads["s1"]["players"] == 1)
     big = await create_match(accounts[1], name="on s2")
     assert big["ws"].startswith("/s/s2/")  # s1 is full (1 of 1)
     sockets += [await play(acct, big, two) for acct in accounts[1:]]
@@ -110,6 +111,81 @@ async def test_players_on_two_processes_see_each_other_within_three_ticks(make_c
         await watcher.wait_for(sees, timeout=5, what="the other player's move")
         assert watcher.last_tick - sent_at <= 3, (watcher.last_tick, sent_at)
     for sock in (a, b):
+        await sock.close()
+    for account in (alice, bob):
+        await account.close()
+
+
+FAST = {"CUBEARENA_MATCH_LEASE_S": "2", "CUBEARENA_MATCH_WATCH_S": "0.5", "CUBEARENA_SOCKET_SILENT_S": "3"}
+
+
+async def reconnect_like_a_browser(account, match_id: str, servers, dead, timeout: float) -> Socket:
+    """Ask the API for the match again (any live server: the proxy's job) and open its `ws` on
+    the server it names, until a welcome comes; as the browser's reconnect with back-off does."""
+    from loadbots.client import Account
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    live = [s for s in servers if s is not dead]
+    api = Account(live[0].url)
+    api.http.cookies.update(account.http.cookies)  # the same player (cookies are per host, not port)
+    api.player = account.player
+    by_name = {s.server_name: s for s in servers}
+    try:
+        while True:
+            match = await api.match(match_id)
+            server = by_name[match["ws"].split("/")[2]]
+            if server is not dead:
+                try:
+                    return await Socket.open(
+                        api, match, server_url=server.url, timeout=max(0.5, deadline - loop.time())
+                    )
+                except (OSError, AssertionError, TimeoutError):
+                    pass
+            assert loop.time() < deadline, f"no welcome within {timeout} s of the fault"
+            await asyncio.sleep(0.25)
+    finally:
+        await api.close()
+
+
+async def test_kill_9_of_the_owning_server_its_players_reconnect_to_the_adopter(make_cluster):
+    """Its sockets die with its arbiter: they ask the API again and play on with the process that
+    adopted the match within lease + 3 s; the other server's player never reconnects; nothing
+    acknowledged is lost."""
+    cluster = make_cluster(servers=2, arbiters=0, auditor=False, affinity=True, env=FAST)
+    one, two = cluster.servers
+    await adverts_show(cluster, lambda ads: set(ads) == {"s1", "s2"})
+    alice, bob = await guest(one.url, "alice"), await guest(two.url, "bob")
+    match = await create_match(alice, name="owner dies", tick_rate=20)
+    assert match["ws"].startswith("/s/s1/")
+    a = await play(alice, match, one)
+    b = await play(bob, match, two, enc="msgpack")  # through the cross-process path
+    last = await a.cmd("spawn", at=[9, 9], cid="last-a")
+    await a.until_acked(last)
+    await b.wait_for(lambda s: len(s.ents) == 3, what="bob sees alice's last cube")
+    acked = {e["id"]: (e["tx"], e["tz"]) for e in b.ents.values()}
+    tick = b.last_tick
+
+    loop = asyncio.get_running_loop()
+    killed_at = loop.time()
+    assert cluster.kill(one) is not None
+    lease = float(FAST["CUBEARENA_MATCH_LEASE_S"])
+    a2 = await reconnect_like_a_browser(alice, match["id"], cluster.servers, one, timeout=lease + 3)
+    assert a2.welcome["you"] == alice.player
+    await b.wait_for(lambda s: len(s.of_type("welcome")) > 1, timeout=lease + 3, what="bob's new welcome")
+    assert loop.time() - killed_at <= lease + 3
+    assert b.closed_code is None, "bob, on the surviving server, had to reconnect"
+    for sock in (a2, b):
+        cubes = {e["id"]: (e["tx"], e["tz"]) for e in sock.ents.values()}
+        assert cubes == acked, "an acknowledged command was lost"
+        assert sock.last_tick >= tick, "tick numbers went back"
+    # Play goes on, both on the adopter's process now.
+    assert (await asyncio.to_thread(cluster.adverts))["s2"]["arbiter"] == await asyncio.to_thread(
+        owner_of, match["id"]
+    )
+    await a2.until_acked(await a2.cmd("spawn", at=[12, 1], cid="after"), timeout=5)
+    await b.wait_for(lambda s: len(s.ents) == 4, what="bob sees alice's cube made after the fault")
+    for sock in (a2, b):
         await sock.close()
     for account in (alice, bob):
         await account.close()
