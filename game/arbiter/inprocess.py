@@ -34,6 +34,7 @@ def ensure_arbiter() -> None:
     _worker = ArenaWorker(
         ChannelNameRouter(channel_routes), list(channel_routes), get_channel_layer(), signals=False
     )
+    _worker.on_handed_over = _close_sockets
     _task = loop.create_task(_worker.arun(), name="in-process arbiter")
 
 
@@ -58,6 +59,15 @@ def start_with_server() -> None:
     reactor.callWhenRunning(lambda: reactor.callLater(0, ensure_arbiter))
     if settings.REDIS_URL:  # scaled out: on SIGTERM, hand the matches over before the loop stops
         reactor.addSystemEventTrigger("before", "shutdown", _hand_over)
+
+
+async def _close_sockets() -> None:
+    """The server is stopping and its matches are handed over: close its sockets now (1012,
+    service restart), so browsers ask where their match is and reconnect there at once,
+    not when the server finally exits."""
+    from game.edge import fanout
+
+    fanout.local().close_all(1012, "the server is restarting; reconnecting")
 
 
 def _hand_over():

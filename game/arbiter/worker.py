@@ -48,6 +48,7 @@ class ArenaWorker(Worker):
         self._listeners: list[asyncio.Task] = []
         self._done = asyncio.Event()  # `handle` (and so the process) ends when it is set
         self.stopping = False
+        self.on_handed_over = None  # async callable run once the matches are handed over
 
     async def handle(self):
         loop = asyncio.get_running_loop()
@@ -102,6 +103,8 @@ class ArenaWorker(Worker):
                 await asyncio.wait_for(self.stopped.wait(), STOP_WITHIN_S)
             except TimeoutError:
                 log.error("stopping: matches not all handed over within %.0f s", STOP_WITHIN_S)
+        if self.on_handed_over is not None:
+            await self.on_handed_over()
         await asyncio.wait(self._listeners, timeout=LISTENER_WAIT_S)
         log.warning("stopped")
         self._done.set()

@@ -176,6 +176,11 @@ class Fanout:
         self.outlets[sid] = outlet
         return outlet
 
+    def close_all(self, code: int, reason: str) -> None:
+        """Close every local socket with `code` (the server is stopping)."""
+        for outlet in list(self.outlets.values()):
+            outlet.control(GameKick(code=code, reason=reason))
+
     async def detach(self, outlet: Outlet) -> None:
         outlet.open = False
         sid = outlet.reply.rpartition(SOCKET_SEP)[2]

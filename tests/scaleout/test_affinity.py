@@ -2,7 +2,9 @@
 and the lobby sends a match's players to the process that should serve it."""
 
 import asyncio
+import signal
 
+import pytest
 from django.db import connection
 
 from .cluster import Socket, create_match, guest
@@ -148,10 +150,11 @@ async def reconnect_like_a_browser(account, match_id: str, servers, dead, timeou
         await api.close()
 
 
-async def test_kill_9_of_the_owning_server_its_players_reconnect_to_the_adopter(make_cluster):
-    """Its sockets die with its arbiter: they ask the API again and play on with the process that
-    adopted the match within lease + 3 s; the other server's player never reconnects; nothing
-    acknowledged is lost."""
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+async def test_when_the_owning_server_goes_its_players_reconnect_to_the_adopter(make_cluster, sig):
+    """Its sockets go with its arbiter (killed; or stopped, after handing the match over): they
+    ask the API again and play on with the process that took the match within lease + 3 s; the
+    other server's player never reconnects; nothing acknowledged is lost."""
     cluster = make_cluster(servers=2, arbiters=0, auditor=False, affinity=True, env=FAST)
     one, two = cluster.servers
     await adverts_show(cluster, lambda ads: set(ads) == {"s1", "s2"})
@@ -168,7 +171,7 @@ async def test_kill_9_of_the_owning_server_its_players_reconnect_to_the_adopter(
 
     loop = asyncio.get_running_loop()
     killed_at = loop.time()
-    assert cluster.kill(one) is not None
+    one.proc.send_signal(sig)  # not waited for: a stopping server hands over, closes, then exits
     lease = float(FAST["CUBEARENA_MATCH_LEASE_S"])
     a2 = await reconnect_like_a_browser(alice, match["id"], cluster.servers, one, timeout=lease + 3)
     assert a2.welcome["you"] == alice.player
@@ -185,6 +188,9 @@ async def test_kill_9_of_the_owning_server_its_players_reconnect_to_the_adopter(
     )
     await a2.until_acked(await a2.cmd("spawn", at=[12, 1], cid="after"), timeout=5)
     await b.wait_for(lambda s: len(s.ents) == 4, what="bob sees alice's cube made after the fault")
+    assert await asyncio.to_thread(one.proc.wait, 10) is not None  # and the server did exit
+    if sig == signal.SIGTERM:
+        assert "1 matches handed over" in one.log()
     for sock in (a2, b):
         await sock.close()
     for account in (alice, bob):
