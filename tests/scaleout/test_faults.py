@@ -10,6 +10,7 @@ import asyncio
 import io
 import signal
 
+import pytest
 from channels.db import database_sync_to_async
 from django.core.management import call_command
 
@@ -162,12 +163,19 @@ async def test_sigterm_of_the_owner_hands_the_match_over(make_cluster, redis_ser
     assert "handed over at tick" in owner.log()
 
 
-async def test_redis_restarts_empty_or_from_its_dump_and_the_match_plays_on(make_cluster, redis_server):
-    cluster = make_cluster(redis_server.url, servers=1, arbiters=1, auditor=False, env=FAST)
+@pytest.mark.parametrize("setup", ["workers", "affinity"])
+async def test_redis_restarts_empty_or_from_its_dump_and_play_goes_on(make_cluster, redis_server, setup):
+    """Standalone arbiters, or affinity with a second player whose socket reaches the owner
+    through the other server (commands over the layer, snapshots by publish)."""
+    shape = {"servers": 1, "arbiters": 1} if setup == "workers" else {"servers": 2, "arbiters": 0}
+    cluster = make_cluster(redis_server.url, auditor=False, env=FAST, affinity=setup == "affinity", **shape)
     alice = await guest(cluster.servers[0].url, "alice")
+    bob = await guest(cluster.servers[-1].url, "bob")
     match = await create_match(alice, name="redis", tick_rate=20)
     a = await Socket.open(alice, match)
+    b = await Socket.open(bob, match, server_url=cluster.servers[-1].url, enc="msgpack")
     await play(a, 2, 3)
+    await play(b, 1, -3)
     for restart in ("empty", "dump"):
         cubes = {e["id"]: (e["tx"], e["tz"]) for e in a.ents.values()}
         tick = a.last_tick
@@ -179,22 +187,28 @@ async def test_redis_restarts_empty_or_from_its_dump_and_the_match_plays_on(make
             await asyncio.to_thread(redis_server.stop_with_dump)
             await asyncio.to_thread(redis_server.restart_from_dump)
 
-        async def acked_again(restart=restart):
-            if a.closed:
-                raise AssertionError(f"the socket closed: {a.closed_code}")
-            seq = await a.cmd("spawn", at=[len(a.ents), 1], cid=f"after-{restart}")
-            try:
-                await a.until_acked(seq, timeout=1)
-                return True
-            except AssertionError:
-                return False
+        for sock in (a, b):
 
-        await until(acked_again, 10, f"a command acknowledged after Redis came back {restart}")
+            async def acked_again(sock=sock, restart=restart):
+                if sock.closed:
+                    raise AssertionError(f"the socket closed: {sock.closed_code}")
+                at = [len(sock.ents), 1 if sock is a else -1]
+                seq = await sock.cmd("spawn", at=at, cid=f"after-{restart}")
+                try:
+                    await sock.until_acked(seq, timeout=1)
+                    return True
+                except AssertionError:
+                    return False
+
+            await until(acked_again, 10, f"a command acknowledged after Redis came back {restart}")
         assert a.last_tick > tick
         assert {i: (e["tx"], e["tz"]) for i, e in a.ents.items() if i in cubes} == cubes
+        await b.wait_for(lambda s: len(s.ents) == len(a.ents), what="bob sees every cube alice sees")
         assert all(p.alive for p in cluster.procs), "a process exited"
     await a.close()
+    await b.close()
     await alice.close()
+    await bob.close()
 
 
 async def test_database_down_10_s_loses_no_event_and_play_goes_on(make_cluster, redis_server):
