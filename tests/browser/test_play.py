@@ -63,10 +63,10 @@ def test_it_shows_every_change_to_both_players_and_refuses_bobs_orders(people, a
     alice.open(match["id"], query)
     bob.open(match["id"], query)
 
-    started = time.monotonic()
     cube = spawn_and_wait(alice, 0)
+    # Within 1.5 s of alice seeing it (a bound on the wait, not a stopwatch around the click:
+    # on a loaded machine the click itself took 2.6 s once).
     bob.wait(lambda s: by_id(s, cube["id"]) is not None, "alice's cube on bob's screen", timeout=1.5)
-    assert time.monotonic() - started < 2.0  # within 1 s of alice seeing it, allowing for the click
 
     # alice selects it and right-clicks a point: bob sees it arrive there
     alice.wait(lambda s: by_id(s, cube["id"])["drawnX"] is not None, "the cube drawn")
