@@ -122,7 +122,7 @@ async def survives_losing_its_owner(make_cluster, redis_server, sig):
         done = rows[alice.player].spawned >= 5 and rows[bob.player].spawned >= 4
         return done and rows[alice.player].moves >= 2 and rows
 
-    rows = await until(counters_continue, 5, "the seats' counters written on, not reset")
+    rows = await until(counters_continue, 10, "the seats' counters written on, not reset")
     assert rows[alice.player].online and rows[bob.player].online and rows[alice.player].moves >= 2
     await a.close()
     await b.close()
