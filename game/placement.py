@@ -16,9 +16,11 @@ the stale watch of the live ones adopts its matches.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
+import weakref
 
 from django.conf import settings
 
@@ -59,6 +61,32 @@ class Advertiser:
 
     async def withdraw(self) -> None:
         await self.redis.hdel(_servers_key(), settings.SERVER_NAME)
+
+
+def named_server(path: str) -> str | None:
+    """The server a socket path names (/s/<name>/...), or None."""
+    parts = path.split("/")
+    return parts[2] if len(parts) > 3 and parts[1] == "s" else None
+
+
+_async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+async def arbiter_of(name: str) -> str | None:
+    """The arbiter channel of live server `name` (from its advert), or None."""
+    import redis.asyncio as redis
+
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None:
+        client = _async_clients[loop] = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0
+        )
+    raw = await client.hget(_servers_key(), name)
+    if raw is None:
+        return None
+    ad = json.loads(raw)
+    return ad["arbiter"] if time.time() - ad.get("at", 0) <= ADVERT_LIVE_S else None
 
 
 # -- the lobby's side (sync: Django views) ------------------------------------------------

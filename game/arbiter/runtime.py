@@ -13,6 +13,7 @@ last of its records.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 import uuid
@@ -59,7 +60,7 @@ from game.sim import inputlog, rules, verdicts
 from game.sim.commands import Event
 from game.sim.match import MatchState
 from game.sim.world import World
-from game.transport.broadcast import broadcast_layer, deliver, to_group
+from game.transport.broadcast import all_here, broadcast_layer, deliver, to_group
 from game.transport.match_store import NOT_OURS, STALE_LOG, match_store
 from game.wire.snapshots import Snap, delta_snap, encode, full_snap
 from lobby import limits as match_limits
@@ -172,7 +173,7 @@ class MatchRuntime:
         )
         metrics.OWNERSHIP.labels(kind).inc()
         if claim.adopted:
-            await self._group(GameRejoin(arbiter=self.channel))
+            await self._group(GameRejoin(arbiter=self.channel), everyone=True)
 
     def _replay(self, tail: list[bytes]) -> None:
         """Play the log's entries after the checkpoint; a bad or missing entry ends the replay there."""
@@ -510,7 +511,7 @@ class MatchRuntime:
             await self.store.release(self.match_id, self.channel)
         except Exception as exc:
             log.warning("match %s: lease not released (it lapses): %r", self.match_id, exc)
-        await self._group(GameRejoin(arbiter=""))
+        await self._group(GameRejoin(arbiter=""), everyone=True)
         log.warning("match %s: handed over at tick %d", self.match_id, self.state.world.tick)
         metrics.OWNERSHIP.labels("hand_off").inc()
         if self._on_gone is not None:
@@ -561,7 +562,7 @@ class MatchRuntime:
                     )
                     await asyncio.sleep(pause)
                     pause *= 2
-            await self._group(GameEnded(reason=reason))
+            await self._group(GameEnded(reason=reason), everyone=True)
             try:
                 await self.store.drop(self.match_id)
             except Exception as exc:  # the lease lapses and the log expires by themselves
@@ -673,11 +674,16 @@ class MatchRuntime:
             metrics.count(metrics.SNAPSHOT_BYTES, "msgpack", len(msg.data))
         await self._group(msg)
 
-    async def _group(self, msg: Message) -> None:
+    async def _group(self, msg: Message, everyone: bool = False) -> None:
         """To every socket of the match; a layer that fails is logged, never raised (a Redis
-        outage must not count as the match's handler failing)."""
+        outage must not count as the match's handler failing). Unless `everyone` (a rejoin or
+        an end, which sockets this owner does not know yet must hear too), nothing is published
+        when every socket it knows is in this process (affinity: snaps stay off Redis)."""
+        elsewhere = everyone or not all_here(
+            self.bcast, itertools.chain((r for r, _ in self.sockets.values()), self.spectators)
+        )
         try:
-            await to_group(self.bcast, self.group, msg)
+            await to_group(self.bcast, self.group, msg, elsewhere)
         except Exception as exc:
             if self.log_synced:
                 log.warning("match %s: group send failed: %r", self.match_id, exc)

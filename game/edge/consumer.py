@@ -17,7 +17,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from game import limits
+from game import limits, placement
 from game.arbiter.inprocess import ensure_arbiter, local_arbiter
 from game.edge import fanout, forwarder
 from game.messages import (
@@ -167,9 +167,9 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         try:
             if owner:
                 await self.channel_layer.send(owner, pack(join))
-            else:  # this process's own arbiter if it has one (affinity), else any
+            else:
                 start = MatchStart(match=g.match_id, join=join)
-                await self.channel_layer.send(local_arbiter() or ARBITER_CHANNEL, pack(start))
+                await self.channel_layer.send(await self._starter(), pack(start))
         except Exception as exc:  # the layer is down: the watchdog asks again
             log.info("match %s: join not sent: %r", self.match_id, exc)
             self.join_sent = False
@@ -178,6 +178,21 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         if self.watchdog is None or self.watchdog.done():
             self.watchdog = asyncio.get_running_loop().create_task(self._await_welcome())
         return self.join_sent
+
+    async def _starter(self) -> str:
+        """Who starts (or adopts) the match: with affinity the server its path names (placement
+        chose it; a proxy may have sent this socket elsewhere), else this process's own
+        arbiter, else any (`arbiter`)."""
+        named = placement.named_server(self.scope.get("path", "")) if settings.AFFINITY else None
+        if named and named != settings.SERVER_NAME:
+            try:
+                channel = await placement.arbiter_of(named)
+            except Exception as exc:  # Redis away: the local arbiter will do
+                log.info("match %s: placement unreadable: %r", self.match_id, exc)
+                channel = None
+            if channel:
+                return channel
+        return local_arbiter() or ARBITER_CHANNEL
 
     async def _await_welcome(self) -> None:
         """Ask again until a welcome comes (an adoption takes up to a lease), then give up 1013.

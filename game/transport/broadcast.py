@@ -26,11 +26,28 @@ def broadcast_layer():
     return get_channel_layer(BROADCAST_ALIAS) or get_channel_layer()
 
 
-async def to_group(layer, group: str, msg: Message) -> None:
-    """One send for every socket of the group, in every process."""
+async def to_group(layer, group: str, msg: Message, elsewhere: bool = True) -> None:
+    """One send for every socket of the group, in every process; `elsewhere` False: the
+    sender knows every socket of the group is in this process (affinity), nothing is published."""
     packed = pack(msg)
     packed["group"] = group
-    await layer.group_send(group, packed)
+    here_only = getattr(layer, "group_send_here", None)
+    if not elsewhere and here_only is not None:
+        await here_only(group, packed)
+    else:
+        await layer.group_send(group, packed)
+
+
+def all_here(layer, addresses) -> bool:
+    """Every socket address is of this process's fan-out (a layer that cannot tell: False)."""
+    is_local = getattr(layer, "is_local", None)
+    if is_local is None:
+        return False
+    for address in addresses:
+        channel, sep, _ = address.partition(SOCKET_SEP)
+        if not sep or not is_local(channel):
+            return False
+    return True
 
 
 async def deliver(layer, address: str, msg: Message, match: str = "") -> bool:

@@ -156,9 +156,16 @@ class ArenaPubSubChannelLayer(RedisPubSubChannelLayer):
             return
         await self._get_layer().send(channel, message)
 
-    async def group_send(self, group, message):
+    def is_local(self, channel: str) -> bool:
+        return channel in self._adopted
+
+    async def group_send_here(self, group, message):
+        """To this process's members only: the sender knows no other process has one."""
         for channel in self._local_groups.get(group, ()):
             self._adopted[channel].put_nowait((time.time() + 60, message))
+
+    async def group_send(self, group, message):
+        await self.group_send_here(group, message)
         layer = self._get_layer()  # the stock class proxies every call to this loop's layer (so: no super())
         tagged = {**message, "origin": self.origin}
         try:
