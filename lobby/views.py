@@ -148,16 +148,25 @@ def play(request, match_id):
     return render(request, "game/play.html", context)
 
 
+def _not_viewable_ended(request, match, player, code: str):
+    """A running match sends to its play page, a private one without its code is refused; None
+    when this viewer may see the ended match's summary or replay."""
+    if not match.is_over:
+        return redirect(_with_code(reverse("lobby:play", args=[match.id]), code))
+    if not access.can_view(match, player, code):
+        return render_lobby(request, status=403, notice=access.PRIVATE)
+    return None
+
+
 @require_GET
 def summary(request, match_id):
     """What happened in a finished match: duration, final count, each seat's counters, the last events."""
     match = get_object_or_404(Match.objects.select_related("creator"), pk=match_id)
     code = request.GET.get("code", "")
-    if not match.is_over:
-        return redirect(_with_code(reverse("lobby:play", args=[match.id]), code))
     player = current_player(request)
-    if not access.can_view(match, player, code):
-        return render_lobby(request, status=403, notice=access.PRIVATE)
+    refusal = _not_viewable_ended(request, match, player, code)
+    if refusal is not None:
+        return refusal
     seats = list(match.participations.select_related("player"))
     latest = match.events.select_related("player").order_by("-tick", "-id")[: limits.SUMMARY_EVENTS]
     events = [(event, json.dumps(event.payload, sort_keys=True)) for event in reversed(list(latest))]
@@ -178,11 +187,9 @@ def replay(request, match_id):
     """A finished match's replay viewer; the game's replay socket streams the match."""
     match = get_object_or_404(Match, pk=match_id)
     code = request.GET.get("code", "")
-    if not match.is_over:
-        return redirect(_with_code(reverse("lobby:play", args=[match.id]), code))
-    player = current_player(request)
-    if not access.can_view(match, player, code):
-        return render_lobby(request, status=403, notice=access.PRIVATE)
+    refusal = _not_viewable_ended(request, match, current_player(request), code)
+    if refusal is not None:
+        return refusal
     config = {
         "match": str(match.id),
         "ws": f"/ws/replay/{match.id}/" + (f"?{urlencode({'code': code})}" if code else ""),

@@ -23,7 +23,6 @@ import asyncio
 import functools
 import logging
 import math
-import weakref
 
 from game import metrics
 from game.messages import (
@@ -41,7 +40,7 @@ from game.messages import (
 )
 from game.transport import frames
 from game.transport.broadcast import SOCKET_SEP, broadcast_layer
-from game.transport.inbox import receive_through_outages
+from game.transport.inbox import per_loop, receive_through_outages
 from game.wire.snapshots import encode
 
 log = logging.getLogger("game.socket")
@@ -272,13 +271,5 @@ class Fanout:
             outlet.control(msg)
 
 
-_by_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def local() -> Fanout:
-    """This process's fan-out (one per event loop: tests run a loop each)."""
-    loop = asyncio.get_running_loop()
-    fanout = _by_loop.get(loop)
-    if fanout is None:
-        fanout = _by_loop[loop] = Fanout(broadcast_layer())
-    return fanout
+# This process's fan-out (one per event loop: tests run a loop each).
+local = per_loop(lambda: Fanout(broadcast_layer()))

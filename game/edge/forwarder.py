@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 
 from channels.layers import get_channel_layer
 
 from game.messages import GameMessage, MatchCmd, MatchCmds, first_in_a_second, pack
 from game.transport.broadcast import deliver
+from game.transport.inbox import per_loop
 
 log = logging.getLogger("game.socket")
 
@@ -70,13 +70,5 @@ class Forwarder:
                 await deliver(self.layer, cmd.reply, GameMessage(msg=reject), match)
 
 
-_by_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def local() -> Forwarder:
-    """This process's forwarder (one per event loop: tests run a loop each)."""
-    loop = asyncio.get_running_loop()
-    forwarder = _by_loop.get(loop)
-    if forwarder is None:
-        forwarder = _by_loop[loop] = Forwarder(get_channel_layer())
-    return forwarder
+# This process's forwarder (one per event loop: tests run a loop each).
+local = per_loop(lambda: Forwarder(get_channel_layer()))

@@ -32,6 +32,21 @@ _inboxes: weakref.WeakSet = weakref.WeakSet()
 metrics.QUEUED.set_function(lambda: sum(q.qsize() for q in list(_inboxes)))
 
 
+def per_loop(make):
+    """A function giving one `make()` per running event loop, made on first use: a process's
+    one of something (the fan-out, the forwarder); tests run a loop each."""
+    made: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def get():
+        loop = asyncio.get_running_loop()
+        instance = made.get(loop)
+        if instance is None:
+            instance = made[loop] = make()
+        return instance
+
+    return get
+
+
 async def receive_through_outages(receive, who: str):
     """`await receive()` from a channel layer, waiting out its failures (Redis killed or
     restarting) with back-off instead of raising: the receiver, and with it its channel name,
