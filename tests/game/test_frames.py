@@ -52,6 +52,10 @@ def test_what_frames_relies_on_is_still_there():
     for name in ("self.send_queue", "self._perMessageCompress", "self.state"):
         assert name in init, f"autobahn's WebSocketProtocol no longer has {name}"
     assert "autoFragmentSize" in inspect.getsource(WebSocketServerFactory)
+    from autobahn.twisted.websocket import WebSocketAdapterProtocol, WebSocketServerProtocol
+
+    assert callable(WebSocketServerProtocol._dataReceived)  # what our dataReceived hands bytes to
+    assert "self._dataReceived(data)" in inspect.getsource(WebSocketAdapterProtocol.dataReceived)
     # Daphne: where each application instance is made, with its protocol at hand
     assert list(inspect.signature(Server.create_application).parameters) == ["self", "protocol", "scope"]
     # Twisted: the backlog's buffers, and the one-syscall write
