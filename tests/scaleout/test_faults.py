@@ -211,10 +211,12 @@ async def test_redis_restarts_empty_or_from_its_dump_and_play_goes_on(make_clust
     await bob.close()
 
 
-async def test_database_down_10_s_loses_no_event_and_play_goes_on(make_cluster, redis_server):
+@pytest.mark.parametrize("setup", ["workers", "affinity"])
+async def test_database_down_10_s_loses_no_event_and_play_goes_on(make_cluster, redis_server, setup):
     proxy = TcpProxy("127.0.0.1", 5432)
     try:
-        cluster = make_cluster(redis_server.url, servers=1, arbiters=1, auditor=False, env=FAST, db_via=proxy)
+        shape = {"arbiters": 1} if setup == "workers" else {"arbiters": 0, "affinity": True}
+        cluster = make_cluster(redis_server.url, servers=1, auditor=False, env=FAST, db_via=proxy, **shape)
         alice = await guest(cluster.servers[0].url, "alice")
         match = await create_match(alice, name="db down", tick_rate=20)
         a = await Socket.open(alice, match)
