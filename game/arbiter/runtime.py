@@ -60,7 +60,7 @@ from game.sim import inputlog, rules, verdicts
 from game.sim.commands import Event
 from game.sim.match import MatchState
 from game.sim.world import World
-from game.transport.broadcast import all_here, broadcast_layer, deliver, to_group
+from game.transport.broadcast import broadcast_layer, deliver, to_group
 from game.transport.match_store import NOT_OURS, STALE_LOG, match_store
 from game.wire.snapshots import Snap, delta_snap, encode, full_snap
 from lobby import limits as match_limits
@@ -679,11 +679,11 @@ class MatchRuntime:
         outage must not count as the match's handler failing). Unless `everyone` (a rejoin or
         an end, which sockets this owner does not know yet must hear too), nothing is published
         when every socket it knows is in this process (affinity: snaps stay off Redis)."""
-        elsewhere = everyone or not all_here(
-            self.bcast, itertools.chain((r for r, _ in self.sockets.values()), self.spectators)
-        )
+        members = None
+        if not everyone:
+            members = itertools.chain((r for r, _ in self.sockets.values()), self.spectators)
         try:
-            await to_group(self.bcast, self.group, msg, elsewhere)
+            await to_group(self.bcast, self.group, msg, members)
         except Exception as exc:
             if self.log_synced:
                 log.warning("match %s: group send failed: %r", self.match_id, exc)

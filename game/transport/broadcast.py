@@ -26,26 +26,25 @@ def broadcast_layer():
     return get_channel_layer(BROADCAST_ALIAS) or get_channel_layer()
 
 
-async def to_group(layer, group: str, msg: Message, elsewhere: bool = True) -> None:
-    """One send for every socket of the group, in every process; `elsewhere` False: the
-    sender knows every socket of the group is in this process (affinity), nothing is published."""
+async def to_group(layer, group: str, msg: Message, members=None) -> None:
+    """One send for every socket of the group, in every process. `members`: the addresses of
+    every socket the sender knows in the group; when all are in this process (affinity),
+    nothing is published. None: publish anyway (a rejoin or an end, which sockets the sender
+    does not know yet must hear too)."""
     packed = pack(msg)
     packed["group"] = group
     here_only = getattr(layer, "group_send_here", None)
-    if not elsewhere and here_only is not None:
+    if here_only is not None and members is not None and _all_here(layer, members):
         await here_only(group, packed)
     else:
         await layer.group_send(group, packed)
 
 
-def all_here(layer, addresses) -> bool:
-    """Every socket address is of this process's fan-out (a layer that cannot tell: False)."""
-    is_local = getattr(layer, "is_local", None)
-    if is_local is None:
-        return False
+def _all_here(layer, addresses) -> bool:
+    """Every socket address is of this process's fan-out."""
     for address in addresses:
         channel, sep, _ = address.partition(SOCKET_SEP)
-        if not sep or not is_local(channel):
+        if not sep or not layer.is_local(channel):
             return False
     return True
 
