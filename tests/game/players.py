@@ -31,6 +31,17 @@ def make_match(creator: Player | None = None, **fields) -> Match:
     return Match.objects.create(creator=creator, **fields)
 
 
+async def two_players(**match_fields) -> tuple[Player, Player, Match, Client, Client]:
+    """alice (the match's creator) and bob in a new match, each with a connected socket."""
+    alice, akey = await make_player("alice")
+    bob, bkey = await make_player("bob")
+    match = await make_match(alice, **match_fields)
+    a, b = Client(match, akey), Client(match, bkey)
+    await a.connect()
+    await b.connect()
+    return alice, bob, match, a, b
+
+
 class Client:
     """One socket: sends numbered commands, reads frames, remembers the world it saw."""
 

@@ -7,19 +7,14 @@ from channels.db import database_sync_to_async
 
 from lobby.models import Match
 
-from .players import Client, make_match, make_player, wait_for
+from .players import two_players, wait_for
 
 
 async def play_recorded_match(settings, spawns: int = 4, name: str = "recorded") -> Match:
     """Two players spawn, move (one backdated), nudge and delete (one refused), then leave;
     the match ends by itself. Needs the `arbiter` fixture and a transactional database."""
     settings.MATCH_EMPTY_GRACE_S = 0.3
-    alice, akey = await make_player("alice")
-    bob, bkey = await make_player("bob")
-    match = await make_match(alice, name=name)
-    a, b = Client(match, akey), Client(match, bkey)
-    await a.connect()
-    await b.connect()
+    alice, bob, match, a, b = await two_players(name=name)
     for i in range(spawns):
         await a.until_acked(await a.cmd("spawn", at=[i * 3, 1], cid=f"a{i}"), alice.pk)
         await b.until_acked(await b.cmd("spawn", at=[-i * 3, -1], cid=f"b{i}"), bob.pk)

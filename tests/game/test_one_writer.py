@@ -21,7 +21,7 @@ from game.transport.match_store import match_store
 from lobby import ticklag
 from lobby.models import Match, MatchEvent
 
-from .players import Client, make_match, make_player, wait_for
+from .players import Client, make_match, make_player, two_players, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("arbiter")]
 
@@ -200,12 +200,7 @@ async def test_it_drops_layer_messages_of_unknown_type_version_or_shape_and_play
 
 
 async def test_only_the_creator_may_end_the_match_and_the_arbiter_says_so():
-    alice, akey = await make_player("alice")
-    bob, bkey = await make_player("bob")
-    match = await make_match(alice)
-    a, b = Client(match, akey), Client(match, bkey)
-    await a.connect()
-    await b.connect()
+    alice, bob, match, a, b = await two_players()
     await b.send({"type": "end"})
     assert (await b.next("error"))["code"] == "not_creator"
     await a.until_acked(await a.cmd("spawn", at=[1, 1], cid="a1"), alice.pk)  # still playing

@@ -13,7 +13,7 @@ from game.models import MatchLog, MatchLogChunk
 from game.sim import inputlog, rulesets
 from lobby.models import Match
 
-from .players import Client, make_match, make_player, wait_for
+from .players import two_players, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,12 +32,7 @@ def verify(match) -> str:
 @pytest.mark.usefixtures("arbiter")
 async def test_a_played_match_replays_from_its_log_to_its_final_state_and_a_tampered_one_does_not(settings):
     settings.MATCH_EMPTY_GRACE_S = 0.3
-    alice, akey = await make_player("alice")
-    bob, bkey = await make_player("bob")
-    match = await make_match(alice)
-    a, b = Client(match, akey), Client(match, bkey)
-    await a.connect()
-    await b.connect()
+    alice, bob, match, a, b = await two_players()
     for i in range(4):
         await a.until_acked(await a.cmd("spawn", at=[i * 3, 1], cid=f"a{i}"), alice.pk)
         await b.until_acked(await b.cmd("spawn", at=[-i * 3, -1], cid=f"b{i}"), bob.pk)
