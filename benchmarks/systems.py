@@ -125,20 +125,24 @@ class Scaled(System):
             self.servers.append(server)
             server.start()  # the first one migrates the fresh database
         for i in range(self.n_workers):
-            log = open(Path(self._tmp.name) / f"worker{i}.log", "w")
-            self._logs.append(log)
-            self.workers.append(
-                subprocess.Popen(
-                    [sys.executable, "manage.py", "runworker", "arbiter"],
-                    cwd=ROOT,
-                    env=self.servers[0].env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
+            self._start_worker("arbiter", f"worker{i}", self.servers[0].env)
         self._wait_healthy()
         self.urls = [s.url for s in self.servers]
         self.pids = [s.proc.pid for s in self.servers] + [w.pid for w in self.workers]
+
+    def _start_worker(self, channel: str, name: str, env: dict) -> None:
+        """One `manage.py runworker <channel>`, logging to <name>.log in the run's directory."""
+        log = open(Path(self._tmp.name) / f"{name}.log", "w")
+        self._logs.append(log)
+        self.workers.append(
+            subprocess.Popen(
+                [sys.executable, "manage.py", "runworker", channel],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
 
     def _wait_healthy(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -225,17 +229,7 @@ class ScaledAffinity(Scaled):
             server = LiveServer(env=server_env, log_path=Path(self._tmp.name) / f"daphne{i}.log")
             self.servers.append(server)
             server.start()
-        log = open(Path(self._tmp.name) / "auditor.log", "w")
-        self._logs.append(log)
-        self.workers.append(
-            subprocess.Popen(
-                [sys.executable, "manage.py", "runworker", "auditor"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
+        self._start_worker("auditor", "auditor", env)
         self._wait_healthy()
         self.urls = [s.url for s in self.servers]
         names = [f"s{i + 1}" for i in range(self.n_servers)]
