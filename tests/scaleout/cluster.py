@@ -39,6 +39,7 @@ import redis
 import websockets
 
 from cubearena.liveserver import daphne_argv, free_port
+from game.placement import ADVERT_LIVE_S
 from loadbots.client import Account
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -334,7 +335,7 @@ class Cluster:
         raw = redis.Redis.from_url(self.redis_url).hgetall(f"{self.prefix}:servers")
         now = time.time()
         ads = {k.decode(): json.loads(v) for k, v in raw.items()}
-        return {name: ad for name, ad in ads.items() if now - ad["at"] < 2.5}  # as placement reads them
+        return {name: ad for name, ad in ads.items() if now - ad["at"] <= ADVERT_LIVE_S}  # as placement
 
     def start_arbiter(self) -> Process:
         """One more `runworker arbiter` (not waited for: any arbiter answers a ping)."""
