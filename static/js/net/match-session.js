@@ -8,7 +8,8 @@
  * commands lost with the old socket), `snap` {tick, exact, acked} after a snap was applied
  * and its acks taken, `command` {entry} when one is sent, `rejected` {entry, code},
  * `correction` {ids, reason}, `players` {players}, `notice` {kind, code, message, seq,
- * retryMs}, `pong`, `ended` {reason}.
+ * retryMs}, `pong`, `ended` {reason}, `chat` (a chat line, as the server sent it) and
+ * `chat-refused` (an `error` about chat: {code, message, retry_ms}).
  */
 
 import { RESYNC_RETRY_MS } from "../tunables.js";
@@ -16,6 +17,7 @@ import { lagWindow } from "../sim/lag-comp.js";
 import {
   CidCounter,
   SeqCounter,
+  chatMsg,
   chunkIds,
   deleteCmd,
   endMsg,
@@ -98,7 +100,10 @@ export class MatchSession extends EventTarget {
       case "reject":
         return this.onReject(msg);
       case "error":
+        if (msg.about === "chat") return this.dispatchEvent(new CustomEvent("chat-refused", { detail: msg }));
         return this.notice("error", msg);
+      case "chat":
+        return this.dispatchEvent(new CustomEvent("chat", { detail: msg }));
       case "correction": {
         const ids = Array.isArray(msg.ids) ? msg.ids : [];
         this.mirror.markCorrected(ids);
@@ -211,6 +216,12 @@ export class MatchSession extends EventTarget {
 
   delete(ids) {
     return this.sendChunked(ids, (seq, tick, chunk) => deleteCmd(seq, tick, chunk));
+  }
+
+  /** Send a chat line (already checked, hud/chat.js); false when it cannot go now. */
+  chat(text) {
+    if (!this.canCommand) return false;
+    return this.transport.send(chatMsg(text));
   }
 
   /** The creator ends the match. */

@@ -91,6 +91,11 @@ export function endMsg() {
   return { type: "end" };
 }
 
+/** A line for the match chat (docs/protocol.md "Chat"; hud/chat.js checks it first). */
+export function chatMsg(text) {
+  return { type: "chat", text };
+}
+
 function sign(v) {
   return v > 0 ? 1 : v < 0 ? -1 : 0;
 }
@@ -119,7 +124,7 @@ export class CidCounter {
 
 export class ProtocolError extends Error {}
 
-const SERVER_TYPES = new Set(["welcome", "snap", "players", "reject", "error", "correction", "ping", "pong", "ended"]);
+const SERVER_TYPES = new Set(["welcome", "snap", "players", "reject", "error", "correction", "ping", "pong", "ended", "chat"]);
 
 /** The socket encodings the server speaks: JSON text frames, msgpack binary frames. */
 export const ENCODINGS = Object.freeze(["json", "msgpack"]);
