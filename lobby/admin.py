@@ -5,6 +5,7 @@ from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from lobby import ticklag
@@ -154,14 +155,20 @@ class ParticipationAdmin(admin.ModelAdmin):
     raw_id_fields = ["player", "match"]
 
 
+REDACTED = "[redacted by staff]"
+
+
 @admin.register(MatchEvent)
 class MatchEventAdmin(admin.ModelAdmin):
-    """Events are evidence (rule verdicts among them): read, never added, edited or deleted here."""
+    """Events are evidence (rule verdicts among them): read, never added, edited or deleted here.
+    The one change staff may make is to redact a chat message's text: the event stays, its
+    text is replaced and its payload says who redacted it and when."""
 
     list_display = ["match", "tick", "kind", "player", "rule", "reason", "created"]
     list_filter = ["kind"]
     search_fields = ["match__name", "player__nickname"]
     list_select_related = ["match", "player"]
+    actions = ["redact_chat"]
 
     def has_add_permission(self, request):
         return False
@@ -172,6 +179,34 @@ class MatchEventAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_redact_permission(self, request):
+        """Staff who may change match events (superusers, or whom it was granted); the
+        change form itself stays closed (has_change_permission)."""
+        return (
+            request.user.is_active
+            and request.user.is_staff
+            and request.user.has_perm("lobby.change_matchevent")
+        )
+
+    @admin.action(description="Redact the text of selected chat messages", permissions=["redact"])
+    def redact_chat(self, request, queryset):
+        at, by = timezone.now(), request.user
+        done = 0
+        for event in queryset.filter(kind=MatchEvent.Kind.CHAT):
+            payload = dict(event.payload or {})
+            if "redacted" in payload:
+                continue  # once is enough: the first redaction's who and when stay
+            payload["text"] = REDACTED
+            payload["redacted"] = {"by": by.get_username(), "by_id": by.pk, "at": at.isoformat()}
+            MatchEvent.objects.filter(pk=event.pk).update(payload=payload)
+            self.log_change(request, event, "Redacted the chat text.")
+            done += 1
+        skipped = queryset.count() - done
+        text = f"Redacted {done} chat message(s)."
+        if skipped:
+            text += f" {skipped} selected event(s) were not chat or were redacted already."
+        self.message_user(request, text, level=messages.SUCCESS if done else messages.WARNING)
+
     @admin.display(description="rule")
     def rule(self, obj):
         return (obj.payload or {}).get("rule", "") or (obj.payload or {}).get("code", "")
@@ -179,4 +214,6 @@ class MatchEventAdmin(admin.ModelAdmin):
     @admin.display(description="reason")
     def reason(self, obj):
         payload = obj.payload or {}
+        if obj.kind == MatchEvent.Kind.CHAT:  # a chat line's text (escaped by the admin, as any value)
+            return str(payload.get("text", ""))[:120]
         return str(payload.get("reason") or (payload.get("evidence") or {}).get("reason", "") or "")[:120]

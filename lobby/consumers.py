@@ -1,7 +1,9 @@
-"""The lobby socket (/ws/lobby/): the open-match list on connect and again after every change."""
+"""The lobby socket (/ws/lobby/): the open-match list and who is online, on connect and again
+after every change."""
 
 import asyncio
 import logging
+import time
 import weakref
 
 from channels.db import database_sync_to_async
@@ -96,11 +98,29 @@ def load_matches(viewer_id: int | None) -> list[dict]:
     return serialize.match_list(viewer_id)
 
 
+_online: tuple[float, dict] | None = None  # (read at, who is online): one reading for every lobby socket
+
+
+@database_sync_to_async
+def load_online(changed_at: float = 0.0) -> dict:
+    """Who is online (lobby/serialize.py). It is the same for every viewer, so the process's
+    lobby sockets share one reading: read again when it is older than ONLINE_CACHE_S or than
+    the change a socket was told of (`changed_at`, when the socket heard of it: a reading made
+    after that saw the change, since it is announced once written)."""
+    global _online
+    now = time.monotonic()
+    if _online is None or now - _online[0] > limits.ONLINE_CACHE_S or _online[0] <= changed_at:
+        _online = (now, serialize.online_players())
+    return _online[1]
+
+
 class LobbyConsumer(AsyncJsonWebsocketConsumer):
-    """Sends {"type": "matches"} on connect and on "lobby.changed", at most once per LOBBY_RESEND_MIN_S."""
+    """Sends {"type": "matches", "matches": [...], "online": {...}} on connect and on
+    "lobby.changed", at most once per LOBBY_RESEND_MIN_S."""
 
     resend: asyncio.Task | None = None
     joined = False
+    changed_at = 0.0  # when the last "lobby.changed" came (time.monotonic)
 
     async def connect(self):
         self.last_sent = float("-inf")
@@ -134,6 +154,7 @@ class LobbyConsumer(AsyncJsonWebsocketConsumer):
         """The lobby socket only talks: whatever a client sends is ignored."""
 
     async def lobby_changed(self, event):
+        self.changed_at = time.monotonic()
         if self.resend is not None and not self.resend.done():
             return  # the queued re-send has not read the list yet, so it will include this change
         wait = self.last_sent + limits.LOBBY_RESEND_MIN_S - asyncio.get_running_loop().time()
@@ -154,4 +175,6 @@ class LobbyConsumer(AsyncJsonWebsocketConsumer):
     async def send_matches(self):
         self.last_sent = asyncio.get_running_loop().time()
         matches = await load_matches(self.viewer_id)
-        await self.send_json({"type": "matches", "matches": matches})
+        await self.send_json(
+            {"type": "matches", "matches": matches, "online": await load_online(self.changed_at)}
+        )

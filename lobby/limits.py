@@ -32,6 +32,11 @@ LOBBY_RESEND_MIN_S = 0.5
 
 # A player's last_seen is written at most this often by page views.
 LAST_SEEN_EVERY = timedelta(minutes=5)
+# Who's online in the lobby: a seat online in a running match, or a page seen this recently
+# (twice LAST_SEEN_EVERY, so a player still browsing is never missed between two writes).
+ONLINE_SEEN_WITHIN = 2 * LAST_SEEN_EVERY
+ONLINE_LIST_LIMIT = 50  # names shown; the count covers everyone
+ONLINE_CACHE_S = 1.0  # the lobby sockets of one process share one reading this long
 
 SUMMARY_EVENTS = 50
 RECENT_FINISHED = 10  # ended matches the lobby shows

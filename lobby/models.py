@@ -33,7 +33,7 @@ class Player(models.Model):
     )
     nickname = models.CharField(max_length=24)
     created = models.DateTimeField(auto_now_add=True)
-    last_seen = models.DateTimeField(auto_now=True)
+    last_seen = models.DateTimeField(auto_now=True, db_index=True)  # who is online (lobby), pruning
     created_from = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
@@ -143,7 +143,7 @@ class Participation(models.Model):
 
 
 class MatchEvent(models.Model):
-    """Something that happened in a match: joins, leaves, spawns, deletes, rejections, verdicts."""
+    """Something that happened in a match: joins, leaves, spawns, deletes, rejections, verdicts, chat."""
 
     class Kind(models.TextChoices):
         JOIN = "join"
@@ -158,6 +158,7 @@ class MatchEvent(models.Model):
         CORRECTION = "correction"
         WARNING = "warning"
         KICK = "kick"
+        CHAT = "chat"  # payload {"text": ...}; staff may redact it (lobby/admin.py)
 
     match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="events")
     tick = models.PositiveIntegerField(default=0)

@@ -41,6 +41,7 @@ def render_lobby(request, *, status=200, notice=None, watch_url=None, guest_form
         "match_form": match_form or MatchForm(),
         "matches": serialize.match_list(player.pk) if player else [],
         "recent": recent_finished(),
+        "online": serialize.online_players() if player else None,
         "lobby_ws": LOBBY_WS_PATH,
     }
     return render(request, "lobby/index.html", context, status=status)

@@ -1,5 +1,6 @@
-// Lobby page: keeps the match list live through /ws/lobby/ and shows the tick-rate slider's value.
-// The server renders the first list; this re-renders it from every {"type": "matches"} message.
+// Lobby page: keeps the match list and who is online live through /ws/lobby/ and shows the
+// tick-rate slider's value. The server renders the first lists; this re-renders them from every
+// {"type": "matches", "matches": [...], "online": {count, players}} message (text as text only).
 (() => {
   "use strict";
 
@@ -64,6 +65,29 @@
     rows.replaceChildren(...matches.map(row));
   }
 
+  const onlineList = document.getElementById("online-list");
+  const onlineCount = document.getElementById("online-count");
+
+  // Mirrors templates/lobby/_online_row.html.
+  function onlineRow(p) {
+    const where = el("span", { class: "where muted small" });
+    if (p.status === "playing") {
+      where.append("playing");
+      if (p.match) where.append(" ", el("a", { href: playUrl(p.match, { role: "spectator" }), text: p.match.name }));
+    } else {
+      where.append("in the lobby");
+    }
+    return el("li", { "data-player": String(p.id), "data-status": p.status }, el("span", { class: "nick", text: p.nickname }), " ", where);
+  }
+
+  function renderOnline(online) {
+    if (!onlineList || !online || !Array.isArray(online.players)) return;
+    if (onlineCount) onlineCount.textContent = String(online.count ?? online.players.length);
+    onlineList.replaceChildren(...(online.players.length
+      ? online.players.map(onlineRow)
+      : [el("li", { class: "empty muted", text: "nobody right now" })]));
+  }
+
   let socket = null;
   let delay = RECONNECT_MIN_MS;
   let timer = null;
@@ -79,7 +103,10 @@
     socket.addEventListener("message", (event) => {
       let message;
       try { message = JSON.parse(event.data); } catch { return; }
-      if (message.type === "matches" && Array.isArray(message.matches)) render(message.matches);
+      if (message.type === "matches" && Array.isArray(message.matches)) {
+        render(message.matches);
+        renderOnline(message.online);
+      }
     });
     socket.addEventListener("close", () => {
       socket = null;
