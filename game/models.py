@@ -77,6 +77,9 @@ class MatchLogChunk(models.Model):
     keyframe = models.JSONField(null=True, blank=True)
     # A short hash of the state at `last_tick` (game/sim/replay.digest): every chunk's end is checked.
     digest = models.CharField(max_length=16, blank=True)
+    # On an adopter's first chunk: the state it resumed from (the checkpoint plus the entries it
+    # replayed), at a tick inside or just before the chunk; a replay must pass through it exactly.
+    resumed = models.JSONField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -24,6 +24,7 @@ class _Sent:
     presence: dict[int, str]
     counters: dict[int, tuple]
     applied: int  # how many of the applied actions, from the front
+    resumed: bool  # it carried the state an adopter resumed from
 
 
 @dataclass(slots=True)
@@ -34,6 +35,7 @@ class PendingRecords:
     written: dict[int, tuple] = field(default_factory=dict)  # counters as last written, per seat
     applied: list[tuple[int, str]] = field(default_factory=list)  # operator actions carried out: (id, result)
     seen_actions: set[int] = field(default_factory=set)  # never carry out an action twice
+    resumed: dict | None = None  # adopted: the state resumed from, until a log chunk has carried it
     in_flight: _Sent | None = None
     flushes: int = 0
 
@@ -60,7 +62,10 @@ class PendingRecords:
             if changed is not None:
                 presence[seat.player] = changed
             seats.append(SeatRecord(seat.player, changed, *values))
-        self.in_flight = _Sent(self.flushes, len(state.events), presence, counters, len(self.applied))
+        resumed = self.resumed if log else None
+        self.in_flight = _Sent(
+            self.flushes, len(state.events), presence, counters, len(self.applied), resumed is not None
+        )
         checkpoint = None if final else state.checkpoint(now)
         keyframe = None
         if log and (final or hand_off or self.flushes % KEYFRAME_EVERY_FLUSHES == 1):
@@ -77,6 +82,7 @@ class PendingRecords:
             hand_off,
             list(log),
             keyframe,
+            resumed,
         )
 
     def settle(self, state: MatchState, number: int, ok: bool) -> bool:
@@ -92,4 +98,6 @@ class PendingRecords:
                     del self.presence[player]
             self.written.update(sent.counters)
             del self.applied[: sent.applied]
+            if sent.resumed:
+                self.resumed = None
         return True

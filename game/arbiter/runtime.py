@@ -148,6 +148,8 @@ class MatchRuntime:
             for seat in self.state.seats.values():  # the record may not have heard of them yet
                 if seat.online:
                     self.records.presence[seat.player] = "joined"
+            if claim.adopted:  # the log records where it went on from, for replays to check
+                self.records.resumed = self.state.checkpoint(self.loop.time())
         except Exception as exc:
             log.exception("match %s: its checkpoint cannot be read; abandoned", self.match_id)
             await self.dispose(f"abandoned: its checkpoint could not be read ({type(exc).__name__})", True)

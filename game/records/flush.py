@@ -51,6 +51,7 @@ class FlushBatch:
     hand_off: bool = False  # the owner is stopping: the record says nobody owns the match now
     log: list[tuple[int, bytes]] = field(default_factory=list)  # input log entries (tick, entry)
     keyframe: dict | None = None  # the state after the log's last entry, now and then
+    resumed: dict | None = None  # an adopter's first chunk: the state it resumed from
 
 
 def flush(b: FlushBatch) -> tuple[bool, list[tuple[int, dict]]]:
@@ -107,6 +108,7 @@ def _write_log(b: FlushBatch) -> None:
         version=LOG_VERSION,
         entries=zlib.compress(msgpack.packb([data for _, data in b.log])),
         keyframe=b.keyframe,
+        resumed=b.resumed,
         digest=replay.digest(state) if state is not None and state["tick"] == last else "",
     )
 

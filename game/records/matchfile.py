@@ -85,6 +85,7 @@ class ChunkInfo(msgspec.Struct, forbid_unknown_fields=True):
     entries: bytes  # zlib-compressed msgpack, as stored
     digest: str = ""
     keyframe: dict | None = None
+    resumed: dict | None = None  # an adopter's first chunk: the state it resumed from
 
 
 class LogInfo(msgspec.Struct, forbid_unknown_fields=True):
@@ -135,7 +136,7 @@ def export_match(match: Match) -> MatchFile:
     if MatchLogChunk.objects.filter(match=match).exists():
         head = replays.header(match)
         chunks = [
-            ChunkInfo(c.first_tick, c.last_tick, c.version, bytes(c.entries), c.digest, c.keyframe)
+            ChunkInfo(c.first_tick, c.last_tick, c.version, bytes(c.entries), c.digest, c.keyframe, c.resumed)
             for c in MatchLogChunk.objects.filter(match=match).order_by("first_tick")
         ]
         log = LogInfo(head.log_version, head.rules_version, head.settings, head.initial, chunks)
@@ -287,6 +288,7 @@ def import_match(data: MatchFile, keep_id: bool = False) -> Match:
                 entries=c.entries,
                 digest=c.digest,
                 keyframe=c.keyframe,
+                resumed=c.resumed,
             )
             for c in log.chunks
         )

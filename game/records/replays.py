@@ -52,7 +52,7 @@ def chunks(match: Match):
         if row.version != inputlog.LOG_VERSION:
             raise rulesets.UnknownRules(f"chunk at tick {row.first_tick} is log version {row.version}")
         yield replay.Chunk(
-            row.first_tick, row.last_tick, decode_entries(row.entries), row.digest, row.keyframe
+            row.first_tick, row.last_tick, decode_entries(row.entries), row.digest, row.keyframe, row.resumed
         )
 
 

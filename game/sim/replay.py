@@ -76,6 +76,7 @@ class Chunk:
     entries: list[Entry]
     digest: str = ""  # of the state at last_tick, when the writer had it
     keyframe: dict | None = None
+    resumed: dict | None = None  # the state an adopter resumed from, at its own tick
 
 
 @dataclass(slots=True)
@@ -135,9 +136,15 @@ def verify(
         return Report(False, state.world.tick, agreed, first, last, checked, detail)
 
     for chunk in chunks:
-        for entry in chunk.entries:
+        resumed = chunk.resumed  # checked when the replay reaches its tick, inside or before the chunk
+        for entry in chunk.entries + [None]:
             tick = state.world.tick
-            if entry.tick <= tick:
+            if resumed is not None and tick == resumed["tick"]:
+                diff = inputlog.differences(state, resumed)
+                if diff:
+                    return bad(agreed + 1, "where an adopter resumed: " + "; ".join(diff[:3]), tick)
+                resumed, agreed, checked = None, tick, checked + 1
+            if entry is None or entry.tick <= tick:
                 continue
             if entry.tick != tick + 1:
                 return bad(tick + 1, f"the log jumps from tick {tick} to {entry.tick}")
@@ -149,6 +156,9 @@ def verify(
                 theirs = recorded.get(entry.tick, [])
                 return bad(entry.tick, f"recorded {_show(theirs)}, replayed {_show(mine)}")
         state.world.take_changes()
+        if resumed is not None:
+            passed = f"an adopter resumed at tick {resumed['tick']}: the log passes it by"
+            return bad(state.world.tick + 1, passed)
         if state.world.tick != chunk.last_tick:
             return bad(
                 state.world.tick + 1,

@@ -14,6 +14,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.core.management import call_command
 
+from game.models import MatchLogChunk
 from lobby.models import Match, MatchEvent, Participation
 
 from .cluster import Socket, TcpProxy, create_match, guest
@@ -43,7 +44,7 @@ async def until(check, timeout: float, what: str):
         if value:
             return value
         if loop.time() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
+            raise AssertionError(f"not within {timeout} s: {what() if callable(what) else what}")
         await asyncio.sleep(0.1)
 
 
@@ -117,12 +118,15 @@ async def survives_losing_its_owner(make_cluster, redis_server, sig):
     assert after.epoch == before.epoch + 1
     assert a.last_tick >= max(ticks)
 
+    seen = {}
+
     async def counters_continue():
         rows = await seats(match["id"])
+        seen.update({p: (r.spawned, r.moves) for p, r in rows.items()})
         done = rows[alice.player].spawned >= 5 and rows[bob.player].spawned >= 4
         return done and rows[alice.player].moves >= 2 and rows
 
-    rows = await until(counters_continue, 10, "the seats' counters written on, not reset")
+    rows = await until(counters_continue, 10, lambda: f"the seats' counters written on, not reset: {seen}")
     assert rows[alice.player].online and rows[bob.player].online and rows[alice.player].moves >= 2
     await a.close()
     await b.close()
@@ -147,6 +151,11 @@ async def survives_losing_its_owner(make_cluster, redis_server, sig):
     finally:
         print(out.getvalue())
     assert out.getvalue().startswith("ok "), out.getvalue()
+    # The state the adopter resumed from is in the log, and the replay above passed through it.
+    resumes = await database_sync_to_async(list)(
+        MatchLogChunk.objects.filter(match_id=match["id"], resumed__isnull=False)
+    )
+    assert [r.resumed["tick"] >= max(ticks) for r in resumes] == [True], resumes
     await c.close()
     for account in (alice, bob):
         await account.close()

@@ -292,3 +292,33 @@ def test_three_players_and_over_a_thousand_commands_replay_to_the_identical_fina
 
 def ents_of(state) -> list:
     return sorted((e.id, e.owner, e.x, e.z, e.tx, e.tz) for e in state.world.entities.values())
+
+
+def resumed_at(header, chunks, tick: int) -> dict:
+    """The state at `tick` as an adopter would have resumed from it (JSON, as stored)."""
+    cursor = replay.Cursor(header, [e for c in chunks for e in c.entries])
+    assert cursor.seek(tick) == tick
+    return msgspec.json.decode(msgspec.json.encode(cursor.state.checkpoint(0.0)))
+
+
+def test_the_state_an_adopter_resumed_from_is_checked_where_the_replay_reaches_its_tick():
+    header, chunks, events, _ = record(7)
+    # Mid-chunk (it replayed log entries after the checkpoint) and at a chunk's start (it did not).
+    chunks[3].resumed = resumed_at(header, chunks, chunks[3].first_tick + 6)
+    chunks[6].resumed = resumed_at(header, chunks, chunks[6].first_tick - 1)
+    report = replay.verify(header, chunks, events)
+    assert report.ok and report.checked == len(chunks) + 2, str(report)
+
+    wrong = resumed_at(header, chunks, chunks[6].first_tick + 3)
+    wrong["ents"][0][2] += 0.5  # one cube not where the log puts it
+    chunks[6].resumed = wrong
+    report = replay.verify(header, chunks, events)
+    assert not report.ok and report.first_bad == chunks[5].last_tick + 1, str(report)
+    assert report.last_possible == chunks[6].first_tick + 3 and "where an adopter resumed" in report.detail
+
+
+def test_a_resume_the_log_never_reaches_is_named():
+    header, chunks, events, _ = record(8)
+    chunks[2].resumed = resumed_at(header, chunks, chunks[4].first_tick)  # said to be on chunk 2
+    report = replay.verify(header, chunks, events)
+    assert not report.ok and f"resumed at tick {chunks[4].first_tick}" in report.detail, str(report)
