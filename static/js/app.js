@@ -7,10 +7,13 @@
 import * as THREE from "three";
 import { LocalServer } from "./bench/local-server.js";
 import { lagCompEnabled, netGraphWanted, netSimParams, socketUrl, wireEncoding } from "./config.js";
-import { HUD_REFRESH_MS, NET_GRAPH_REFRESH_MS, SPAWN_SCATTER, BENCH_MAX_FRAMES } from "./tunables.js";
+import { HUD_REFRESH_MS, MINIMAP_REFRESH_MS, NET_GRAPH_REFRESH_MS, SPAWN_SCATTER, BENCH_MAX_FRAMES } from "./tunables.js";
 import { closeText, connectionText, noticeText } from "./hud/messages.js";
 import { Hud } from "./hud/hud.js";
+import { Minimap } from "./hud/minimap.js";
 import { idsInBox } from "./input/box-select.js";
+import { centreOf, ControlGroups } from "./input/control-groups.js";
+import { DoubleTap } from "./input/double-tap.js";
 import { KeyboardInput } from "./input/keyboard-input.js";
 import { pickCube } from "./input/picking.js";
 import { PointerInput } from "./input/pointer-input.js";
@@ -59,6 +62,9 @@ export class ArenaApp {
     this.lastFrame = null;
     this.lastHud = 0;
     this.lastNet = 0;
+    this.lastMinimap = 0;
+    this.groups = new ControlGroups(); // 1-9: Ctrl/Shift+digit sets, the digit recalls
+    this.cubeTaps = new DoubleTap(); // a double click on an own cube selects those on screen
   }
 
   connect() {
@@ -102,6 +108,7 @@ export class ArenaApp {
     this.hud = new Hud(this.dom.hud, { ...cfg, role: this.bench ? "player" : cfg.role, netGraph: this.showNetGraph });
     this.pointer = new PointerInput(this.view.canvas, this.view.rig, (ray) => pickCube(ray, this.presenter.drawn.values(), this.view.cubes.size)).connect();
     this.keyboard = new KeyboardInput().connect();
+    this.minimap = new Minimap(this.dom.hud, cfg.arena).connect();
     this.wire();
     if (early) this.onConnection({ state: this.transport.state, attempt: this.transport.attempts });
     else this.session.connect();
@@ -117,6 +124,7 @@ export class ArenaApp {
     this.presenter.dispose();
     this.pointer.dispose();
     this.keyboard.dispose();
+    this.minimap.dispose();
     this.view.dispose();
     this.hud.dispose();
   }
@@ -132,7 +140,10 @@ export class ArenaApp {
     session.addEventListener("command", () => own.commandSent());
     session.addEventListener("rejected", () => own.rejected());
     session.addEventListener("correction", (ev) => own.corrected(ev.detail.ids));
-    session.addEventListener("players", (ev) => this.view.colors.set(ev.detail.players));
+    session.addEventListener("players", (ev) => {
+      this.view.colors.set(ev.detail.players);
+      this.minimap.setPlayers(ev.detail.players);
+    });
     session.addEventListener("notice", (ev) => hud.toasts.show(noticeText(ev.detail), ev.detail.kind));
     session.addEventListener("ended", (ev) => this.onEnded(ev.detail.reason));
     mirror.addEventListener("tick", (ev) => {
@@ -151,8 +162,14 @@ export class ArenaApp {
 
     keyboard.addEventListener("spawn", () => this.spawn());
     keyboard.addEventListener("delete", () => this.deleteSelection());
-    keyboard.addEventListener("clear", () => selection.clear());
+    keyboard.addEventListener("clear", () => {
+      if (hud.keys.visible) hud.keys.hide(); // Escape closes the key list first
+      else selection.clear();
+    });
     keyboard.addEventListener("select-all", () => selection.select(this.ownIds()));
+    keyboard.addEventListener("group-set", (ev) => this.setGroup(ev.detail.group));
+    keyboard.addEventListener("group-recall", (ev) => this.recallGroup(ev.detail.group));
+    keyboard.addEventListener("key-help", () => hud.keys.toggle());
     keyboard.addEventListener("nudge", (ev) => this.nudgeSelection(ev.detail.dx, ev.detail.dz));
     keyboard.addEventListener("formation", () => {
       this.form = this.form === "box" ? "line" : "box";
@@ -162,6 +179,9 @@ export class ArenaApp {
       hud.net.toggle();
       this.lastNet = 0;
     });
+
+    this.minimap.addEventListener("look", (ev) => this.view.rig.lookAt(ev.detail.x, ev.detail.z));
+    this.minimap.addEventListener("order", (ev) => this.moveSelection(ev.detail.x, ev.detail.z));
 
     hud.commands.addEventListener("spawn", () => this.spawn());
     hud.commands.addEventListener("delete", () => this.deleteSelection());
@@ -192,6 +212,7 @@ export class ArenaApp {
     this.ownMotion.reset();
     if (detail.dropped?.length) this.hud.toasts.show(`${detail.dropped.length} order(s) were lost while reconnecting.`, "info");
     this.view.setArena(m.arena[0], m.arena[1]);
+    this.minimap.setArena(m.arena[0], m.arena[1]);
     this.hud.status.setColor(m.color);
     this.refreshCommands();
   }
@@ -229,7 +250,8 @@ export class ArenaApp {
     if (id === null) {
       if (!shift) sel.clear();
     } else if (this.mirror.isOwn(id)) {
-      if (shift) sel.toggle(id);
+      if (this.cubeTaps.tap(id, performance.now())) sel.select(this.ownIdsOnScreen(), shift); // a double click
+      else if (shift) sel.toggle(id);
       else sel.select([id]);
       sel.inspect(null);
     } else {
@@ -238,10 +260,36 @@ export class ArenaApp {
   }
 
   onBox(rect, shift) {
+    this.selection.select(this.ownIdsIn(rect), shift);
+  }
+
+  /** Own cubes drawn inside `rect` (canvas pixels). */
+  ownIdsIn(rect) {
     const rig = this.view.rig;
     const project = (x, z, out) => rig.project(x, this.view.cubes.size / 2, z, out);
-    const ids = idsInBox(rect, this.presenter.drawn.values(), project, (d) => d.own);
-    this.selection.select(ids, shift);
+    return idsInBox(rect, this.presenter.drawn.values(), project, (d) => d.own);
+  }
+
+  /** Own cubes drawn anywhere on screen. */
+  ownIdsOnScreen() {
+    const { width, height } = this.view.canvas.getBoundingClientRect();
+    return this.ownIdsIn({ left: 0, top: 0, right: width, bottom: height, width, height });
+  }
+
+  /** Ctrl/Shift + digit: the selection becomes control group `n` (none: the group is cleared). */
+  setGroup(n) {
+    const count = this.groups.set(n, this.ownSelected());
+    this.hud.toasts.show(count ? `Group ${n}: ${count} cube${count === 1 ? "" : "s"} (press ${n} to select them).` : `Group ${n} cleared.`, "info");
+  }
+
+  /** A digit: select what is left of group `n`; a double tap also centres the view on it. */
+  recallGroup(n) {
+    const got = this.groups.recall(n, performance.now(), (id) => this.commandable(id));
+    if (!got) return;
+    this.selection.select(got.ids);
+    if (!got.centre) return;
+    const c = centreOf(got.ids, (id) => this.presenter.drawn.get(id) ?? this.mirror.get(id));
+    if (c) this.view.rig.lookAt(c.x, c.z);
   }
 
   /** A refusal the player should hear about before anything is sent. */
@@ -321,6 +369,10 @@ export class ArenaApp {
     if (start - this.lastHud >= HUD_REFRESH_MS) {
       this.lastHud = start;
       this.refreshHud();
+    }
+    if (start - this.lastMinimap >= MINIMAP_REFRESH_MS) {
+      this.lastMinimap = start;
+      this.minimap.draw(p.drawn.values(), this.view.rig.viewCorners());
     }
     if (start - this.lastNet >= NET_GRAPH_REFRESH_MS) {
       this.lastNet = start;

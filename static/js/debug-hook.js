@@ -64,6 +64,8 @@ export function installDebugHook(app, target = window) {
         closed: app.closed ? { ...app.closed } : null,
         notices: app.hud.toasts.recent.map((n) => ({ ...n })),
         camera: { x: app.view.rig.target.x, z: app.view.rig.target.z, distance: app.view.rig.distance },
+        groups: app.groups.toJSON(),
+        keyHelp: app.hud.keys.visible,
         frames: app.frames,
         stats: { ...mirror.stats },
         bench: app.bench,
@@ -79,6 +81,10 @@ export function installDebugHook(app, target = window) {
       const d = app.presenter.drawn.get(id);
       if (!d) return null;
       return app.screenOf(d.x, app.view.cubes.size / 2, d.z);
+    },
+    /** Viewport pixel {x, y} of ground point (x, z) on the minimap. */
+    minimapOf(x, z) {
+      return app.minimap.pageOf(x, z);
     },
     /** The ground point {x, z} under viewport pixel (x, y), or null. */
     groundAt(x, y) {

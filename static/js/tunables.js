@@ -121,6 +121,9 @@ export const CAMERA_PAN_SPEED = 0.9;
 // -- input --------------------------------------------------------------------
 /** A left-button press that moves more than this (px) becomes a box selection. */
 export const DRAG_THRESHOLD_PX = 5;
+/** Two taps of one digit (a control group) or two clicks on one cube within this (ms) make a
+ * double tap: centre the view on the group, select every own cube on screen. */
+export const DOUBLE_TAP_MS = 350;
 
 // -- hud ----------------------------------------------------------------------
 export const TOAST_MS = 3500;
@@ -129,6 +132,10 @@ export const NET_GRAPH_REFRESH_MS = 250;
 export const HUD_REFRESH_MS = 250;
 /** The End match button asks for a second click within this time. */
 export const END_CONFIRM_MS = 3000;
+/** The minimap's longer side (px); the other follows the arena's shape. */
+export const MINIMAP_SIZE_PX = 168;
+/** The minimap is redrawn this often (ms), not every frame: thousands of dots cost a little. */
+export const MINIMAP_REFRESH_MS = 50;
 
 // -- benchmark (?bench=N) -----------------------------------------------------
 export const BENCH_TICK_RATE = 10;

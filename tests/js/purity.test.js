@@ -29,6 +29,10 @@ const PURE = [
   "input/picking.js",
   "input/nudge.js",
   "input/typing.js",
+  "input/key-bindings.js",
+  "input/control-groups.js",
+  "input/double-tap.js",
+  "hud/minimap-projection.js",
   "hud/messages.js",
   "bench/local-server.js",
 ];

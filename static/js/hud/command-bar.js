@@ -19,8 +19,8 @@ export class CommandBar extends EventTarget {
     if (isPlayer) buttons.push(this.spawnButton, this.deleteButton, this.count);
     if (isCreator) buttons.push(this.endButton);
     const hints = isPlayer
-      ? "click: select · shift: add · drag: box · right-click: move · F: formation · arrows: nudge · WASD / middle-drag: pan · wheel: zoom · G: net graph"
-      : "spectating · click a cube to see its owner · WASD / middle-drag: pan · wheel: zoom";
+      ? "click: select · shift: add · drag: box · right-click: move · F: formation · arrows: nudge · WASD / middle-drag: pan · wheel: zoom · 1-9: groups · ?: all keys"
+      : "spectating · click a cube to see its owner · WASD / middle-drag: pan · wheel: zoom · ?: all keys";
     this.node = el("section", { class: "panel commands", "aria-label": "Commands" }, [
       buttons.length ? el("div", { class: "buttons" }, buttons) : null,
       el("div", { class: "hints", text: hints }),

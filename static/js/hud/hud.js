@@ -3,6 +3,7 @@
 import { CommandBar } from "./command-bar.js";
 import { FinalOverlay } from "./final-overlay.js";
 import { InspectPanel } from "./inspect-panel.js";
+import { KeyHelp } from "./key-help.js";
 import { NetGraph } from "./net-graph.js";
 import { PlayersPanel } from "./players-panel.js";
 import { StatusPanel } from "./status-panel.js";
@@ -19,9 +20,10 @@ export class Hud {
     this.toasts = new Toasts(root);
     this.overlay = new FinalOverlay(root);
     this.net = new NetGraph(root, { visible: !!config.netGraph });
+    this.keys = new KeyHelp(root);
   }
 
   dispose() {
-    for (const part of [this.status, this.players, this.commands, this.inspect, this.toasts, this.overlay, this.net]) part.dispose();
+    for (const part of [this.status, this.players, this.commands, this.inspect, this.toasts, this.overlay, this.net, this.keys]) part.dispose();
   }
 }

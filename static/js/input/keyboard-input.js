@@ -1,15 +1,14 @@
 /**
- * Keyboard shortcuts: N or Space spawn, Delete/Backspace/X delete, Escape clears the
- * selection, Ctrl/Cmd+A selects all own cubes, arrows nudge (at most 10 a second while held),
- * G toggles the net graph. Emits `spawn`, `delete`, `clear`, `select-all`, `nudge` {dx, dz}
- * and `net-graph`. WASD belongs to the camera.
+ * Keyboard shortcuts, dispatched from the page's one table of bindings
+ * (input/key-bindings.js: spawn, delete, clear, select-all, group-set {group},
+ * group-recall {group}, formation, net-graph, key-help), plus the arrows, which nudge at
+ * most 10 times a second while held (`nudge` {dx, dz}). WASD belongs to the camera. Nothing
+ * fires while the focus is in a text field.
  */
 
 import { isTyping } from "./typing.js";
+import { matchKey } from "./key-bindings.js";
 import { NudgeRepeater } from "./nudge.js";
-
-const SPAWN_KEYS = new Set(["KeyN", "Space"]);
-const DELETE_KEYS = new Set(["Delete", "Backspace", "KeyX"]);
 
 export class KeyboardInput extends EventTarget {
   constructor(now = () => performance.now()) {
@@ -45,13 +44,7 @@ export class KeyboardInput extends EventTarget {
 
   down(ev) {
     if (isTyping(ev.target)) return;
-    if ((ev.ctrlKey || ev.metaKey) && ev.code === "KeyA") {
-      ev.preventDefault();
-      this.emit("select-all");
-      return;
-    }
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    if (this.nudges.press(ev.key)) {
+    if (!(ev.ctrlKey || ev.metaKey || ev.altKey) && this.nudges.press(ev.key)) {
       ev.preventDefault();
       this.update(this.now()); // the first nudge goes at once
       if (this.repeatTimer === null) {
@@ -59,21 +52,12 @@ export class KeyboardInput extends EventTarget {
       }
       return;
     }
-    if (ev.repeat) return; // held N or X must not spam the server
+    const hit = matchKey(ev);
+    if (hit === null) return;
     if (ev.code === "Space" && ev.target?.tagName === "BUTTON") return; // the button's own click
-    if (SPAWN_KEYS.has(ev.code)) {
-      ev.preventDefault();
-      this.emit("spawn");
-    } else if (DELETE_KEYS.has(ev.code)) {
-      ev.preventDefault();
-      this.emit("delete");
-    } else if (ev.code === "Escape") {
-      this.emit("clear");
-    } else if (ev.code === "KeyG") {
-      this.emit("net-graph");
-    } else if (ev.code === "KeyF") {
-      this.emit("formation");
-    }
+    ev.preventDefault(); // Ctrl+A must not select the page's text, Space must not scroll
+    if (ev.repeat) return; // held N or X must not spam the server
+    this.emit(hit.action, hit.arg === null ? null : { group: hit.arg });
   }
 
   stopRepeat() {

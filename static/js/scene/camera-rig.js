@@ -14,6 +14,7 @@ import {
   CAMERA_START_DISTANCE_FACTOR,
   CAMERA_ZOOM_STEP,
 } from "../tunables.js";
+import { matchKey, PAN_KEYS } from "../input/key-bindings.js";
 import { isTyping } from "../input/typing.js";
 
 const GROUND = new THREE.Plane(new THREE.Vector3(0, 1, 0), 0);
@@ -22,7 +23,6 @@ const _hit = new THREE.Vector3();
 const _before = new THREE.Vector3();
 const _after = new THREE.Vector3();
 const _v = new THREE.Vector3();
-const PAN_KEYS = { KeyW: [0, -1], KeyS: [0, 1], KeyA: [-1, 0], KeyD: [1, 0] };
 
 export class CameraRig {
   constructor(arenaWidth, arenaDepth) {
@@ -122,6 +122,23 @@ export class CameraRig {
     this.apply();
   }
 
+  /** Look at ground point (x, z): it comes to the middle of the view (the minimap, a group). */
+  lookAt(x, z) {
+    this.moveTarget(x - this.target.x, z - this.target.z);
+  }
+
+  /** The ground under the view's corners, [[x, z] x4] from the top left clockwise, or null. */
+  viewCorners() {
+    if (!this.element) return null;
+    const rect = this.element.getBoundingClientRect();
+    const corners = [];
+    for (const [px, py] of [[0, 0], [rect.width, 0], [rect.width, rect.height], [0, rect.height]]) {
+      if (this.groundAt(px, py, _hit) === null) return null;
+      corners.push([_hit.x, _hit.z]);
+    }
+    return corners;
+  }
+
   /** Place the camera from target, distance and pitch, inside the limits. */
   apply() {
     this.distance = Math.min(this.maxDistance, Math.max(this.minDistance, this.distance));
@@ -208,7 +225,8 @@ export class CameraRig {
   }
 
   keyDown(ev) {
-    if (ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target)) return;
+    // A chord the keyboard binds (Shift+A selects all) is not a pan.
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target) || matchKey(ev) !== null) return;
     if (ev.code in PAN_KEYS) this.keys.add(ev.code);
   }
 }
