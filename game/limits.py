@@ -17,6 +17,12 @@ SPAWNS_PER_S = 5
 PINGS_PER_S = 5
 RESYNCS_PER_S = 5
 
+# Chat: a line is at most this many characters after trimming; each player may send a burst
+# of CHAT_BURST lines, refilled at CHAT_BURST per CHAT_WINDOW_S (a token bucket per seat)
+CHAT_MAX_CHARS = 200
+CHAT_BURST = 5
+CHAT_WINDOW_S = 10.0
+
 # World
 CUBE_CAP_PER_PLAYER = 50
 LAG_WINDOW_S = 0.25  # W = floor(LAG_WINDOW_S * tick_rate) ticks

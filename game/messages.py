@@ -9,7 +9,8 @@ and dropped: it never reaches a handler, and never takes a worker down.
 Who sends what:
 - socket -> `arbiter` (any worker): MatchStart; /healthz -> `arbiter`: ArbiterPing
 - socket -> the owner's own channel: MatchJoin, MatchLeave, MatchCmd (MatchCmds, batched, when
-  the owner is in another process), MatchResync, MatchEnd, MatchNote, MatchRtt, MatchAlive
+  the owner is in another process), MatchResync, MatchEnd, MatchNote, MatchRtt, MatchAlive,
+  MatchChat
 - the worker -> its arbiter: ArbiterBoot (at start), ArbiterStop (SIGTERM); the stale
   watch -> its arbiter: MatchAdopt
 - the arbiter -> itself (timers and finished database work, so that every change to a match
@@ -140,6 +141,16 @@ class MatchNote(Message, tag="match.note", kw_only=True):
     player: int | None
     kind: str
     payload: dict
+
+
+class MatchChat(Message, tag="match.chat", kw_only=True):
+    """A player's chat line, its length already checked (game/wire/protocol.chat_text); the
+    owner rate-limits it, records it and sends it to everyone on the match."""
+
+    match: str
+    player: int
+    reply: str
+    text: str
 
 
 class MatchRtt(Message, tag="match.rtt", kw_only=True):
@@ -285,6 +296,7 @@ ToArbiter = (
     | MatchResync
     | MatchEnd
     | MatchNote
+    | MatchChat
     | MatchRtt
     | MatchVerdicts
     | MatchTick

@@ -37,6 +37,7 @@ from game.messages import (
     GameUnowned,
     MatchAdopt,
     MatchAlive,
+    MatchChat,
     MatchClaimed,
     MatchCmd,
     MatchCmds,
@@ -64,7 +65,7 @@ MAX_FAILURES = 3  # a match whose handlers keep raising is ended, not retried fo
 RUNTIMES: dict[str, MatchRuntime] = {}
 LOCAL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # loop -> its live arbiter's channel
 # What a socket sends the owner it knows: if that is not us, it must look again.
-ASKS_OWNER = (MatchJoin, MatchCmd, MatchResync, MatchEnd, MatchAlive)
+ASKS_OWNER = (MatchJoin, MatchCmd, MatchResync, MatchEnd, MatchAlive, MatchChat)
 CLAIMS: dict[str, tuple[Lane, list[MatchJoin]]] = {}  # claims out: the joins that wait for them
 metrics.MATCHES.set_function(lambda: len(RUNTIMES))
 metrics.PLAYERS.set_function(lambda: sum(len(r.sockets) for r in list(RUNTIMES.values())))

@@ -23,6 +23,7 @@ from django.conf import settings
 
 from game import limits, metrics
 from game.arbiter import clock
+from game.arbiter.chat import Chat
 from game.arbiter.pending import PendingRecords
 from game.messages import (
     AUDITOR_CHANNEL,
@@ -37,6 +38,7 @@ from game.messages import (
     GameWelcome,
     MatchAlive,
     MatchAuditDue,
+    MatchChat,
     MatchCmd,
     MatchCmds,
     MatchEnd,
@@ -95,6 +97,7 @@ class MatchRuntime:
         self.spectators: dict[str, bool] = {}  # reply channel -> binary
         self.heard: dict[str, float] = {}  # socket -> when it last said it is there
         self.records = PendingRecords(match_id, claim.epoch)
+        self.chat_room = Chat()  # chat's rate limits; its lines are events, not input (game/arbiter/chat.py)
         # The input log's entries since the last checkpoint written (game/sim/inputlog.py):
         # what the store must hold, and what it is rewritten with if it lost them.
         self.tail: list[tuple[int, bytes]] = []
@@ -124,6 +127,7 @@ class MatchRuntime:
             MatchEnd: self.end,
             MatchNote: self.note,
             MatchRtt: self.round_trip,
+            MatchChat: self.chat,
             MatchVerdicts: self.apply_verdicts,
             MatchFlushDue: self.flush_due,
             MatchFlushed: self.flushed,
@@ -308,6 +312,15 @@ class MatchRuntime:
         if seat is not None:
             seat.rejected += 1
         self.state.events.append(Event(self.state.world.tick, msg.kind, msg.player, msg.payload))
+
+    async def chat(self, msg: MatchChat) -> None:
+        """A player's chat line: to everyone on the match and into its events, never into the
+        input log (it changes nothing in the world); or a refusal to its sender."""
+        said = self.chat_room.say(self.state, msg.player, msg.text, self.loop.time())
+        if said.refusal is not None:
+            await self._send(msg.reply, GameMessage(msg=said.refusal))
+        else:
+            await self._group(GameMessage(msg=said.line))
 
     async def round_trip(self, msg: MatchRtt) -> None:
         seat = self.state.seats.get(msg.player)
@@ -625,6 +638,7 @@ class MatchRuntime:
     async def flushed(self, msg: MatchFlushed) -> None:
         """A flush came back: drop what it wrote, carry out new operator actions, or step down."""
         self._flush_task = None
+        sent = self.records.in_flight
         if self.records.settle(self.state, msg.flush, ok=not msg.error and msg.ours) and not msg.error:
             self.tail = [(t, d) for t, d in self.tail if t > self._flush_tick]  # the checkpoint has them
         if msg.error:
@@ -633,6 +647,8 @@ class MatchRuntime:
         if not msg.ours:
             self.step_down()
             return
+        if sent is not None and sent.number == msg.flush and sent.presence:
+            await notify_lobby()  # its seats' online flags are written: the lobby's who's online
         for action in msg.actions:
             if action.action in self.records.seen_actions:
                 continue

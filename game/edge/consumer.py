@@ -29,6 +29,7 @@ from game.messages import (
     GameUnowned,
     GameWelcome,
     MatchAlive,
+    MatchChat,
     MatchCmd,
     MatchEnd,
     MatchJoin,
@@ -44,11 +45,13 @@ from game.sim.rates import SlidingWindow
 from game.transport import frames
 from game.transport.inbox import InboxConsumerMixin
 from game.wire.protocol import (
+    Chat,
     End,
     Ping,
     Pong,
     ProtocolError,
     Resync,
+    chat_text,
     parse_frame,
     to_command,
 )
@@ -247,6 +250,8 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
                 await self._resync()
             elif isinstance(msg, End):
                 await self._end()
+            elif isinstance(msg, Chat):
+                await self._chat(msg)
             else:
                 await self._command(msg)
         except ProtocolError as err:
@@ -312,6 +317,21 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         if not self.out.welcomed:
             raise ProtocolError("bad_message", "wait for welcome before ending the match")
         await self._tell_owner(MatchEnd(match=self.match_id, player=self.player, reply=self.out.reply))
+
+    async def _chat(self, msg: Chat) -> None:
+        """A chat line, checked here (who, how long) and sent to the owner, which rate-limits,
+        records and broadcasts it (game/arbiter/chat.py)."""
+        if self.spectator:
+            raise ProtocolError("spectator", "spectators can read the chat but not write in it", about="chat")
+        if not self.out.welcomed:
+            raise ProtocolError("bad_message", "wait for welcome before chatting", about="chat")
+        text = chat_text(msg.text)
+        if not await self._tell_owner(
+            MatchChat(match=self.match_id, player=self.player, reply=self.out.reply, text=text)
+        ):
+            raise ProtocolError(
+                "busy", "the match is busy; message not sent, send it again", retry_ms=250, about="chat"
+            )
 
     async def _refuse(self, err: ProtocolError) -> None:
         await self._out(encode(err.as_message(), self.binary))

@@ -6,6 +6,8 @@ restores the last checkpoint and replays the entries after it (`replay`), which 
 the world, the seats' numbers and the lag-compensation history bit for bit: the ops are
 the accepted commands in the order applied and every authoritative change made between
 ticks (seats made, cubes placed or removed, strikes, kicks), and the step is deterministic.
+Chat is not logged: a line changes nothing in the world, so a replay needs none; its record
+is a `chat` MatchEvent (game/arbiter/chat.py).
 
 Plain Python and msgspec, no Django. `LOG_VERSION` is written into every entry; a reader
 refuses versions it does not know rather than guess.

@@ -19,9 +19,17 @@ from game.sim.commands import Command
 class ProtocolError(Exception):
     """A frame or command the server refuses; `code` is stable, `message` is for people."""
 
-    def __init__(self, code: str, message: str, seq: int | None = None, retry_ms: int | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        seq: int | None = None,
+        retry_ms: int | None = None,
+        about: str | None = None,
+    ):
         super().__init__(message)
         self.code, self.message, self.seq, self.retry_ms = code, message, seq, retry_ms
+        self.about = about  # which kind of message was refused, when the client needs to know ("chat")
 
     def as_message(self) -> dict:
         if self.seq is not None:
@@ -30,6 +38,8 @@ class ProtocolError(Exception):
             msg = {"type": "error", "code": self.code, "message": self.message}
         if self.retry_ms is not None:
             msg["retry_ms"] = self.retry_ms
+        if self.about is not None:
+            msg["about"] = self.about
         return msg
 
 
@@ -96,7 +106,14 @@ class End(Struct, forbid_unknown_fields=True):
     type: Literal["end"]
 
 
-_SIMPLE = {"ping": Ping, "pong": Pong, "resync": Resync, "end": End}
+class Chat(Struct, forbid_unknown_fields=True):
+    """A line for the match's chat (an addition to PROTOCOL.md); `chat_text` checks its length."""
+
+    type: Literal["chat"]
+    text: str
+
+
+_SIMPLE = {"ping": Ping, "pong": Pong, "resync": Resync, "end": End, "chat": Chat}
 KNOWN_TYPES = {"cmd", *_SIMPLE}
 
 
@@ -163,6 +180,26 @@ def _parse_cmd(obj: dict) -> AnyCmd:
     if isinstance(cmd, NudgeCmd) and cmd.dir == (0, 0):
         raise ProtocolError("bad_message", "nudge needs a direction other than [0, 0]", cmd.seq)
     return cmd
+
+
+# Control characters (and the line and paragraph separators) would let one line pose as
+# several, or as something the page did not send: each becomes a space.
+_BLANKS = {c: " " for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]}
+
+
+def chat_text(raw: str) -> str:
+    """A chat line as the match shows it: control characters made spaces, trimmed, then
+    1..CHAT_MAX_CHARS characters (code points, so an emoji counts once), else ProtocolError."""
+    text = raw.translate(_BLANKS).strip()
+    if not text:
+        raise ProtocolError("chat_empty", "a chat message needs some text", about="chat")
+    if len(text) > limits.CHAT_MAX_CHARS:
+        raise ProtocolError(
+            "chat_too_long",
+            f"chat messages are at most {limits.CHAT_MAX_CHARS} characters; this one had {len(text)}",
+            about="chat",
+        )
+    return text
 
 
 def to_command(cmd: AnyCmd, player: int) -> Command:

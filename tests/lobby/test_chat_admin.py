@@ -17,7 +17,9 @@ CHANGELIST = "/admin/lobby/matchevent/"
 @pytest.fixture
 def lines(alice, bob):
     match = make_match(alice, name="chatty", status=Match.Status.FINISHED, seated=[alice, bob])
-    rude = MatchEvent.objects.create(match=match, tick=5, player=bob, kind="chat", payload={"text": "rude words"})
+    rude = MatchEvent.objects.create(
+        match=match, tick=5, player=bob, kind="chat", payload={"text": "rude words"}
+    )
     kind = MatchEvent.objects.create(match=match, tick=6, player=alice, kind="chat", payload={"text": "gg"})
     spawn = MatchEvent.objects.create(match=match, tick=7, player=alice, kind="spawn", payload={"id": 1})
     return rude, kind, spawn
