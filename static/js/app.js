@@ -9,6 +9,7 @@ import { LocalServer } from "./bench/local-server.js";
 import { lagCompEnabled, netGraphWanted, netSimParams, socketUrl, wireEncoding } from "./config.js";
 import { HUD_REFRESH_MS, MINIMAP_REFRESH_MS, NET_GRAPH_REFRESH_MS, SPAWN_SCATTER, BENCH_MAX_FRAMES } from "./tunables.js";
 import { closeText, connectionText, noticeText } from "./hud/messages.js";
+import { ChatPanel } from "./hud/chat-panel.js";
 import { Hud } from "./hud/hud.js";
 import { Minimap } from "./hud/minimap.js";
 import { idsInBox } from "./input/box-select.js";
@@ -106,6 +107,7 @@ export class ArenaApp {
     this.timing.viewReady = performance.now();
     this.selection = new Selection();
     this.hud = new Hud(this.dom.hud, { ...cfg, role: this.bench ? "player" : cfg.role, netGraph: this.showNetGraph });
+    this.chat = new ChatPanel(this.dom.hud, { role: this.bench ? "player" : cfg.role }).connect(this.session);
     this.pointer = new PointerInput(this.view.canvas, this.view.rig, (ray) => pickCube(ray, this.presenter.drawn.values(), this.view.cubes.size)).connect();
     this.keyboard = new KeyboardInput().connect();
     this.minimap = new Minimap(this.dom.hud, cfg.arena).connect();
@@ -126,6 +128,7 @@ export class ArenaApp {
     this.keyboard.dispose();
     this.minimap.dispose();
     this.view.dispose();
+    this.chat.dispose();
     this.hud.dispose();
   }
 
