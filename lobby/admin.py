@@ -215,5 +215,6 @@ class MatchEventAdmin(admin.ModelAdmin):
     def reason(self, obj):
         payload = obj.payload or {}
         if obj.kind == MatchEvent.Kind.CHAT:  # a chat line's text (escaped by the admin, as any value)
-            return str(payload.get("text", ""))[:120]
+            text = str(payload.get("text", ""))  # short: a line without spaces must not widen the table
+            return text if len(text) <= 60 else text[:59] + "…"
         return str(payload.get("reason") or (payload.get("evidence") or {}).get("reason", "") or "")[:120]

@@ -3,6 +3,7 @@
 import { beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 
+import { LocalServer } from "../../static/js/bench/local-server.js";
 import { Backoff } from "../../static/js/net/backoff.js";
 import { Connection } from "../../static/js/net/connection.js";
 import { MatchSession } from "../../static/js/net/match-session.js";
@@ -99,6 +100,16 @@ test("the session hands chat lines and chat refusals on, and keeps other errors 
     log.map((e) => [e.type, e.detail.code ?? e.detail.text]),
     [["chat", "hi"], ["chat-refused", "rate_limited"], ["notice", "bad_json"]],
   );
+});
+
+test("the offline bench answers a line as a server would", async () => {
+  const server = new LocalServer(4, { env: { setInterval: timers.setInterval, clearInterval: timers.clearInterval, now: () => timers.now } });
+  const s = new MatchSession(server, { env: { setInterval: timers.setInterval, clearInterval: timers.clearInterval } }).connect();
+  const log = record(s, "chat");
+  assert.equal(s.chat("solo"), true);
+  await Promise.resolve();
+  assert.deepEqual(log.map((e) => [e.detail.player, e.detail.text]), [[1, "solo"]]);
+  s.dispose();
 });
 
 // -- the panel, on a fake DOM ----------------------------------------------------------------

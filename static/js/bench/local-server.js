@@ -116,6 +116,7 @@ export class LocalServer extends EventTarget {
     if (msg.type === "cmd") this.pending.push(msg);
     else if (msg.type === "ping") queueMicrotask(() => this.emit("message", { type: "pong", t: msg.t, st: Date.now(), tick: this.tick }));
     else if (msg.type === "end") queueMicrotask(() => this.emit("message", { type: "ended", reason: "The benchmark was ended." }));
+    else if (msg.type === "chat") queueMicrotask(() => this.emit("message", { type: "chat", player: 1, nick: BENCH_PLAYERS[0].nickname, text: msg.text, tick: this.tick }));
     return true;
   }
 
