@@ -199,3 +199,36 @@ async def test_when_the_owning_server_goes_its_players_reconnect_to_the_adopter(
         await sock.close()
     for account in (alice, bob):
         await account.close()
+
+
+async def test_a_killed_servers_player_leaves_no_ghost_seat_and_its_empty_match_ends(make_cluster):
+    """kill -9 of the server that ran both a match and its only socket: the other server adopts
+    the match, finds the seat's socket never comes back, sets it offline and ends the empty match."""
+    from channels.db import database_sync_to_async
+
+    from lobby.models import Match, MatchEvent, Participation
+
+    env = {**FAST, "CUBEARENA_MATCH_EMPTY_GRACE_S": "2"}
+    cluster = make_cluster(servers=2, arbiters=0, auditor=False, affinity=True, env=env)
+    one, two = cluster.servers
+    await adverts_show(cluster, lambda ads: set(ads) == {"s1", "s2"})
+    carol = await guest(one.url, "carol")
+    alone = await create_match(carol, name="alone", tick_rate=20)
+    assert alone["ws"].startswith("/s/s1/")
+    c = await play(carol, alone, one)
+    one.proc.send_signal(signal.SIGKILL)
+
+    def state():
+        seat = Participation.objects.get(match_id=alone["id"], player_id=carol.player)
+        match = Match.objects.get(pk=alone["id"])
+        adopted = MatchEvent.objects.filter(match_id=alone["id"], kind="adopt").exists()
+        return seat.online, match.status, adopted
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while (now := await database_sync_to_async(state)()) != (False, "finished", True):
+        assert loop.time() < deadline, f"carol's seat, her match, adopted: {now}"
+        await asyncio.sleep(0.2)
+    assert f"match {alone['id']}: adopt by" in two.log()
+    await c.close()
+    await carol.close()
