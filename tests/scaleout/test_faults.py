@@ -35,6 +35,19 @@ async def seats(match_id) -> dict[int, Participation]:
     return {p.player_id: p for p in rows}
 
 
+def busy_sessions() -> list[tuple]:
+    """What PostgreSQL's other sessions are doing, when a write did not come: a lock held?"""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, application_name, state, wait_event_type, wait_event, now() - xact_start, query"
+            " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND state <> 'idle'"
+        )
+        return cursor.fetchall()
+
+
 async def until(check, timeout: float, what: str):
     """Poll an async `check` until it is truthy (bounded); its value."""
     loop = asyncio.get_running_loop()
@@ -126,7 +139,11 @@ async def survives_losing_its_owner(make_cluster, redis_server, sig):
         done = rows[alice.player].spawned >= 5 and rows[bob.player].spawned >= 4
         return done and rows[alice.player].moves >= 2 and rows
 
-    rows = await until(counters_continue, 10, lambda: f"the seats' counters written on, not reset: {seen}")
+    try:
+        rows = await until(counters_continue, 10, lambda: f"the seats' counters written on: {seen}")
+    except AssertionError:
+        print("database sessions not idle:", *await database_sync_to_async(busy_sessions)(), sep="\n  ")
+        raise
     assert rows[alice.player].online and rows[bob.player].online and rows[alice.player].moves >= 2
     await a.close()
     await b.close()
