@@ -62,12 +62,18 @@ Op = Seated | Applied | Placed | Removed | Struck | Kicked | Present
 
 class Entry(msgspec.Struct, array_like=True, frozen=True, gc=False):
     """Tick `tick`: `ops` in the order they happened since tick - 1, then one step; `seats`
-    holds each seat's (seq, ack, rejected) that changed, as they stood after the step."""
+    holds each seat's (seq, ack, rejected) that changed, as they stood after the step.
+
+    `steered` checks what the tick's moves and nudges did (`MatchState.steer_check`: a crc32 of
+    their applied ticks and their cubes' ids, positions and targets after the step; 0 when
+    nothing was steered), so a replay that steers a cube elsewhere is caught on that tick.
+    It came last, with a default: an entry written before it decodes with None, not compared."""
 
     v: int
     tick: int
     ops: list[Op]
     seats: dict[int, tuple[int, int, int]]
+    steered: int | None = None
 
 
 class LogGap(Exception):
@@ -109,7 +115,8 @@ def play_entry(state, entry: Entry, now: float, tick_rules=()) -> list[str]:
     numbers as the log gives them. Returns what of it could not have happened on this state
     (empty when the replay is in step with the match that wrote the log): a command the tick
     rules (`tick_rules`, game/sim/rules.py) refuse, a cube placed or removed that is not there,
-    a seat made twice or missing, a command its own tick did not acknowledge."""
+    a seat made twice or missing, a command its own tick did not acknowledge, cubes moved or
+    nudged elsewhere than the entry's check says (entries written before it had none)."""
     problems: list[str] = []
     applied: list[Command] = []
     for op in entry.ops:
@@ -155,7 +162,12 @@ def play_entry(state, entry: Entry, now: float, tick_rules=()) -> list[str]:
     for cmd in applied:
         if state.seats[cmd.player].ack < cmd.seq:
             problems.append(f"command #{cmd.seq} of player {cmd.player} applied but not acknowledged")
-    state.take_entry()  # what the replay itself recorded is the log's own, already kept
+    mine = state.take_entry()  # what the replay itself recorded is the log's own, already kept
+    if entry.steered is not None and mine.steered != entry.steered:
+        problems.append(
+            f"the cubes moved or nudged on tick {entry.tick} do not end where the log says"
+            f" (check {entry.steered:08x}, replayed {mine.steered:08x})"
+        )
     return problems
 
 

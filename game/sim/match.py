@@ -8,6 +8,8 @@ the arbiter passes the time in.
 from __future__ import annotations
 
 import math
+import struct
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -54,6 +56,8 @@ class MatchState:
         # The input log (game/sim/inputlog.py): what changed the world since the last entry.
         self.inputs: list = []
         self._logged: dict[int, tuple[int, int, int]] = {}  # (seq, ack, rejected) as last logged
+        self._steered: list[tuple[int, tuple[int, ...]]] = []  # (applied tick, ids) of this tick's steers
+        self._steer_check = 0  # the last step's check of them (see steer_check), for take_entry
 
     # -- seats -------------------------------------------------------------
     def seat(self, player: int, nickname: str, color: str, now: float) -> Seat:
@@ -142,6 +146,7 @@ class MatchState:
         if self.window:
             self.history.append((self.world.tick, {e.id: (e.x, e.z) for e in self.world.entities.values()}))
         self._record_trails()
+        self._steer_check = self.steer_check()
 
     def apply_logged(self, cmd: Command) -> None:
         """Apply a command the log says was accepted (a replay: the rules passed it then)."""
@@ -155,7 +160,31 @@ class MatchState:
             now = (seat.seq, seat.ack, seat.rejected)
             if self._logged.get(seat.player) != now:
                 changed[seat.player] = self._logged[seat.player] = now
-        return Entry(LOG_VERSION, self.world.tick, ops, changed)
+        check, self._steer_check = self._steer_check, 0
+        return Entry(LOG_VERSION, self.world.tick, ops, changed, check)
+
+    def steer_check(self) -> int:
+        """A check of what the moves and nudges since the last step decided (the log entry's
+        `steered`): a crc32 over each one's applied tick (a backdated command rewinds its cubes
+        to that tick and fast-forwards them, so it decides where they stand) and each of its
+        cubes' id, position and target as they are now, after the step (a cube removed since is
+        left out); 0 when nothing was steered. Integers and the coordinates' exact doubles,
+        packed little-endian: the same on every machine that steps the same."""
+        steered, self._steered = self._steered, []
+        if not steered:
+            return 0
+        ents = self.world.entities
+        ints: list[int] = []
+        coords: list[float] = []
+        for applied, ids in steered:
+            ints.append(applied)
+            for ent_id in ids:
+                ent = ents.get(ent_id)
+                if ent is not None:
+                    ints.append(ent_id)
+                    coords += (ent.x, ent.z, ent.tx, ent.tz)
+        crc = zlib.crc32(struct.pack(f"<{len(ints)}q", *ints))
+        return zlib.crc32(struct.pack(f"<{len(coords)}d", *coords), crc)
 
     def _apply(self, seat: Seat, cmd: Command) -> None:
         self.inputs.append(Applied(cmd))
@@ -218,6 +247,7 @@ class MatchState:
                     step_entity(ent, world.step_len)
                     positions[ent_id] = (ent.x, ent.z)
         self.accepted.append((seat.player, cmd.seq, cmd.op, cmd.ids, cmd.tick, applied, world.tick))
+        self._steered.append((applied, cmd.ids))
 
     # -- evidence for the auditor -------------------------------------------------
     def _watch(self, ent) -> None:
@@ -336,6 +366,7 @@ class MatchState:
         self.born = {int(i): int(t) for i, t in data.get("born", [])}
         self.audit_from = w.tick
         self.inputs = []
+        self._steered, self._steer_check = [], 0
         self._logged = {s.player: (s.seq, s.ack, s.rejected) for s in self.seats.values()}
 
 

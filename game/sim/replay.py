@@ -8,8 +8,10 @@ version, plays every entry and reports the first tick at which the replay and th
 
 - on every tick: each logged op must be possible on the replayed state (the tick rules accept
   each command, the cubes placed or removed are there, the seats exist, each command is
-  acknowledged by its tick), and the spawns and deletes the replay makes must be the ones the
-  match recorded as events on that tick (id and position of each spawn);
+  acknowledged by its tick), the spawns and deletes the replay makes must be the ones the
+  match recorded as events on that tick (id and position of each spawn), and what the tick's
+  moves and nudges did (their applied ticks, their cubes' positions and targets) must match
+  the entry's steer check (`Entry.steered`; entries written before it have none);
 - at every chunk's end (each flush, about a second of play): the digest of the whole state
   (every cube exactly, the seats' numbers);
 - at every keyframe: the full state, to say what differs.

@@ -61,21 +61,33 @@ async def test_a_played_match_replays_from_its_log_to_its_final_state_and_a_tamp
     assert all(c.digest for c in chunks)  # every chunk's end is checked
 
     # Tamper with one accepted command in the log: the replay names the tick it was on.
-    def tamper():
-        for chunk in MatchLogChunk.objects.filter(match=match):
+    def tamper(kind, **change):
+        """The first `kind` command changed in the stored log; its tick and the chunk as it was."""
+        for chunk in MatchLogChunk.objects.filter(match=match).order_by("first_tick"):
+            was = chunk.entries
             raw = msgpack.unpackb(zlib.decompress(chunk.entries))
             entries = [inputlog.decode(r) for r in raw]
             for n, entry in enumerate(entries):
                 for k, op in enumerate(entry.ops):
-                    if isinstance(op, inputlog.Applied) and op.cmd.op == "spawn":
-                        moved = msgspec.structs.replace(op.cmd, point=(40.0, 40.0))
-                        entry.ops[k] = inputlog.Applied(moved)
+                    if isinstance(op, inputlog.Applied) and op.cmd.op == kind:
+                        entry.ops[k] = inputlog.Applied(msgspec.structs.replace(op.cmd, **change))
                         raw[n] = inputlog.encode(entry)
                         chunk.entries = zlib.compress(msgpack.packb(raw))
                         chunk.save()
-                        return entry.tick
+                        return entry.tick, (chunk.pk, was)
 
-    tick = await database_sync_to_async(tamper)()
+    def put_back(chunk_pk, was):
+        MatchLogChunk.objects.filter(pk=chunk_pk).update(entries=was)
+
+    tick, was = await database_sync_to_async(tamper)("spawn", point=(40.0, 40.0))
     report = await database_sync_to_async(verify)(match)
     assert "MISMATCH" in report and f"first differs at tick {tick} " in report, report
     assert '"at":[40.0,40.0]' in report, report
+
+    # A move sent elsewhere (no event, no refusal): the entry's steer check names its own tick.
+    await database_sync_to_async(put_back)(*was)
+    assert "1 reproduced, 0 not" in await database_sync_to_async(verify)(match)
+    tick, _ = await database_sync_to_async(tamper)("move", point=(-20.0, 5.0))
+    report = await database_sync_to_async(verify)(match)
+    assert "MISMATCH" in report and f"first differs at tick {tick} " in report, report
+    assert "moved or nudged" in report and "between" not in report, report

@@ -138,3 +138,41 @@ def test_a_version_one_checkpoint_still_loads():
     state = fresh()
     state.restore(old, now=0.0)
     assert (state.world.tick, state.seats[1].ack, state.seats[1].spawned) == (7, 4, 0)
+
+
+class EntryBeforeSteerChecks(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    v: int
+    tick: int
+    ops: list[inputlog.Op]
+    seats: dict[int, tuple[int, int, int]]
+
+
+def test_each_entry_checks_what_its_tick_steered_and_entries_read_across_the_format_change():
+    state = fresh()
+    state.seat(1, "p1", "#fff", 0.0)
+    state.submit(Command(1, 1, 0, "spawn", point=(1.0, 2.0)), 0.0)
+    state.tick(0.05)
+    assert state.take_entry().steered == 0  # nothing moved or nudged
+    state.submit(Command(1, 2, 1, "move", (1,), (10.0, 10.0)), 0.1)
+    state.tick(0.1)
+    entry = state.take_entry()
+    assert entry.steered not in (0, None) and state.take_entry().steered == 0  # taken once
+
+    old = msgspec.msgpack.encode(EntryBeforeSteerChecks(entry.v, entry.tick, entry.ops, entry.seats))
+    read = inputlog.decode(old)  # an old log's entry: no check, so none compared
+    assert read.steered is None and read.ops == entry.ops and read.seats == entry.seats
+    back = msgspec.msgpack.decode(inputlog.encode(entry), type=EntryBeforeSteerChecks)
+    assert back.ops == entry.ops  # and the code before it reads today's entries (a deploy's overlap)
+
+    replayed = fresh()
+    replayed.seat(1, "p1", "#fff", 0.0)
+    replayed.take_entry()
+    spawn_entry = inputlog.Entry(
+        1, 1, [inputlog.Applied(Command(1, 1, 0, "spawn", point=(1.0, 2.0)))], {1: (1, 1, 0)}, 0
+    )
+    assert inputlog.play_entry(replayed, spawn_entry, 0.0) == []
+    elsewhere = msgspec.structs.replace(
+        entry, ops=[inputlog.Applied(Command(1, 2, 1, "move", (1,), (-10.0, 10.0)))]
+    )
+    problems = inputlog.play_entry(replayed, elsewhere, 0.0)
+    assert len(problems) == 1 and "moved or nudged on tick 2" in problems[0]

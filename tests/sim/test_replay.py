@@ -123,9 +123,70 @@ def test_a_missing_entry_and_a_command_not_acknowledged_are_named_at_their_tick(
     assert not report.ok and report.first_bad == tick and "not acknowledged" in report.detail, str(report)
 
 
-def test_a_move_sent_elsewhere_is_bounded_to_the_chunk_it_is_in():
-    """A changed target leaves no event: the chunk's digest bounds it to one flush's ticks."""
+@pytest.mark.parametrize("op", ["move", "nudge"])
+def test_a_move_or_nudge_sent_elsewhere_is_named_at_its_tick(op):
+    """A changed target leaves no event and no refusal: the entry's steer check names its tick."""
     header, chunks, events, _ = record(4)
+    point = (-29.0, 29.0) if op == "move" else (-1.0, 0.0)
+
+    def redirect(entry, o):
+        if isinstance(o, inputlog.Applied) and o.cmd.op == op and o.cmd.point != point and entry.tick > 100:
+            return inputlog.Applied(msgspec.structs.replace(o.cmd, point=point))
+        return None
+
+    tick = tamper(chunks, redirect)
+    report = replay.verify(header, chunks, events)
+    assert not report.ok and report.first_bad == tick and report.last_possible is None, str(report)
+    assert f"first differs at tick {tick} " in str(report) and "moved or nudged" in report.detail
+    assert report.agreed < tick
+
+
+def test_a_backdated_move_said_to_be_of_another_tick_is_named_at_its_tick():
+    """Lag compensation rewinds a backdated move's cubes to the tick it claims and fast-forwards
+    them: a claim changed in the log puts them elsewhere, which the steer check covers."""
+    header, chunks, events, _ = record(12, ticks=400)
+
+    def as_of_now(entry, op):  # a move that took effect ticks back, said to be as of its own tick
+        if (
+            isinstance(op, inputlog.Applied)
+            and op.cmd.op in ("move", "nudge")
+            and op.cmd.tick < entry.tick - 3
+            and entry.tick > 60
+        ):
+            return inputlog.Applied(msgspec.structs.replace(op.cmd, tick=entry.tick - 1))
+        return None
+
+    tick = tamper(chunks, as_of_now)
+    report = replay.verify(header, chunks, events)
+    assert not report.ok and report.first_bad == tick and report.last_possible is None, str(report)
+    assert "moved or nudged" in report.detail
+
+
+class OldEntry(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """inputlog.Entry as it was written before the steer check."""
+
+    v: int
+    tick: int
+    ops: list[inputlog.Op]
+    seats: dict[int, tuple[int, int, int]]
+
+
+def as_old_log(chunks) -> None:
+    """Every entry written by the old struct and read back by today's decoder."""
+    for chunk in chunks:
+        chunk.entries = [
+            inputlog.decode(msgspec.msgpack.encode(OldEntry(e.v, e.tick, e.ops, e.seats)))
+            for e in chunk.entries
+        ]
+
+
+def test_an_old_log_without_steer_checks_verifies_and_a_move_sent_elsewhere_is_bounded_by_its_digest():
+    header, chunks, events, _ = record(4)
+    assert any(e.steered for c in chunks for e in c.entries)
+    as_old_log(chunks)
+    assert all(e.steered is None for c in chunks for e in c.entries)
+    report = replay.verify(header, chunks, events)
+    assert report.ok and report.checked == len(chunks), str(report)
 
     def redirect(entry, op):
         if isinstance(op, inputlog.Applied) and op.cmd.op == "move" and entry.tick > 100:
