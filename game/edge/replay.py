@@ -39,7 +39,7 @@ from lobby.session import player_id_in
 log = logging.getLogger("game.replay")
 
 SPEEDS = (0.25, 8.0)
-CHECKPOINT_EVERY_S = 5  # a seek replays at most this much play
+CHECKPOINT_EVERY_S = 5  # a seek replays at most this much play (closer for big matches: replay.Cursor)
 MAX_FRAME = 1024
 
 
@@ -69,7 +69,9 @@ def load(match_id: str, session, code: str | None) -> tuple[replay.Header, list,
 
 
 def prepare(header: replay.Header, entries: list) -> replay.Cursor:
-    """One pass over the log (CPU only: a thread of its own, not Django's sync thread)."""
+    """One pass over the log (CPU only: a thread of its own, not Django's sync thread). Like
+    every other use of the cursor that replays (a seek, a step and its snap), it never runs on
+    the event loop's thread: a big match's seek is tens of milliseconds of CPU."""
     cursor = replay.Cursor(header, entries, every=CHECKPOINT_EVERY_S * header.settings.tick_rate)
     cursor.prepare()
     return cursor
@@ -117,7 +119,7 @@ class ReplayConsumer(AsyncWebsocketConsumer):
                 "marks": [list(m) for m in c.marks],
             }
         )
-        await self._full()
+        await self._full(await asyncio.to_thread(self._full_snap))
         await self._state()
         self.runner = asyncio.get_running_loop().create_task(self._run())
 
@@ -140,16 +142,14 @@ class ReplayConsumer(AsyncWebsocketConsumer):
     async def _control(self, kind, msg) -> None:
         if kind == "play":
             if self.cursor.tick >= self.cursor.last:
-                self.cursor.seek(self.cursor.first)
-                await self._full()
+                await self._full(await asyncio.to_thread(self._seek, self.cursor.first))
             self.playing = True
         elif kind == "pause":
             self.playing = False
         elif kind == "speed" and _number(msg.get("speed")) and SPEEDS[0] <= msg["speed"] <= SPEEDS[1]:
             self.speed = float(msg["speed"])
         elif kind == "seek" and _number(msg.get("tick")) and float(msg["tick"]).is_integer():
-            self.cursor.seek(int(msg["tick"]))
-            await self._full()
+            await self._full(await asyncio.to_thread(self._seek, int(msg["tick"])))
         else:
             await self._send(
                 {
@@ -176,12 +176,12 @@ class ReplayConsumer(AsyncWebsocketConsumer):
             async with self.lock:
                 if not self.playing:  # paused while this waited for the lock
                     continue
-                changes = c.step()
-                if changes is None:
+                text = await asyncio.to_thread(self._advance)
+                if text is None:
                     self.playing = False
                     await self._state()
                     continue
-                await self.send(text_data=delta_snap(c.state.world, _ms(c), {}, changes).text)
+                await self.send(text_data=text)
                 await self._players()
             due += 1.0 / (c.header.settings.tick_rate * self.speed)
             delay = due - loop.time()
@@ -198,9 +198,23 @@ class ReplayConsumer(AsyncWebsocketConsumer):
             if self.wake.is_set():
                 due = loop.time()
 
-    async def _full(self) -> None:
+    # The cursor's work, in a worker thread (the caller holds the lock: one at a time).
+    def _seek(self, tick: int) -> str:
+        self.cursor.seek(tick)
+        return self._full_snap()
+
+    def _full_snap(self) -> str:
         c = self.cursor
-        await self.send(text_data=full_snap(c.state.world, _ms(c), {}).text)
+        return full_snap(c.state.world, _ms(c), {}).text
+
+    def _advance(self) -> str | None:
+        """The next tick's delta snap, or None at the end."""
+        c = self.cursor
+        changes = c.step()
+        return None if changes is None else delta_snap(c.state.world, _ms(c), {}, changes).text
+
+    async def _full(self, text: str) -> None:
+        await self.send(text_data=text)
         self.sent_players = None
         await self._players()
 

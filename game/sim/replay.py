@@ -21,7 +21,12 @@ Plain Python and msgspec, no Django.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import math
+import time
+import zlib
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -29,8 +34,9 @@ import msgspec
 
 from . import inputlog, rulesets
 from .inputlog import Entry
-from .match import MatchState
+from .match import MatchState, _seat_row
 from .rulesets import Settings
+from .world import Entity
 
 
 class Header(msgspec.Struct, frozen=True, kw_only=True):
@@ -151,6 +157,7 @@ def verify(
             if entry.tick != tick + 1:
                 return bad(tick + 1, f"the log jumps from tick {tick} to {entry.tick}")
             problems = inputlog.play_entry(state, entry, 0.0, rules)
+            drop_evidence(state)
             if problems:
                 return bad(entry.tick, "; ".join(problems[:3]))
             mine = _events(state)
@@ -185,32 +192,137 @@ def _show(events: list[tuple]) -> str:
     return ", ".join(f"{kind} {payload.decode()}" for kind, payload in events[:3])
 
 
+def drop_evidence(state: MatchState) -> None:
+    """Forget the auditor's evidence a replayed tick gathered (the commands' record, the watched
+    cubes' trails): the live arbiter hands it over once a second, a replay never reads it, and
+    kept it would grow with every command replayed. Nothing in the world depends on it."""
+    state.accepted.clear()
+    state.trails.clear()
+    state.placed.clear()
+    state.refused.clear()
+
+
 MARKED = {inputlog.Kicked: "kick", inputlog.Placed: "correction", inputlog.Struck: "warning"}
+
+SEEK_REPLAY_S = 0.05  # a checkpoint once replaying since the last one took this long
+CHECKPOINT_BYTES = 64 << 20  # a cursor's checkpoints together (compressed), at most
+
+
+@dataclass(slots=True, frozen=True)
+class Saved:
+    """A checkpoint the cursor keeps: the state at `tick`, packed (arrays, msgpack, zlib): one
+    object, a few bytes per cube, nothing for the garbage collector to walk."""
+
+    tick: int
+    blob: bytes
+
+
+def pack(state: MatchState) -> Saved:
+    """The state as `unpack` restores it exactly: the world's cubes in their order, the
+    lag-compensation history, the seats as a checkpoint keeps them, the cubes' birth ticks."""
+    w = state.world
+    ents = list(w.entities.values())
+    ids = array("q", [e.id for e in ents])
+    history = []
+    for tick, positions in state.history:
+        keys = array("q", positions)
+        coords = array("d", [v for xz in positions.values() for v in xz])
+        history.append((tick, None if keys == ids else keys.tobytes(), coords.tobytes()))
+    data = {
+        "tick": w.tick,
+        "next_id": w.next_id,
+        "seats": {str(s.player): _seat_row(s, 0.0) for s in state.seats.values()},
+        "ids": ids.tobytes(),
+        "owners": array("q", [e.owner for e in ents]).tobytes(),
+        "coords": array("d", [v for e in ents for v in (e.x, e.z, e.tx, e.tz)]).tobytes(),
+        "history": history,
+        "born": array("q", [v for pair in state.born.items() for v in pair]).tobytes(),
+    }
+    return Saved(w.tick, zlib.compress(msgspec.msgpack.encode(data), 1))
+
+
+def unpack(header: Header, saved: Saved) -> MatchState:
+    data = msgspec.msgpack.decode(zlib.decompress(saved.blob))
+    state = rulesets.new_state(header.settings, header.rules_version)
+    state.restore({"tick": data["tick"], "next_id": data["next_id"], "ents": [], "seats": data["seats"]}, 0.0)
+    ids, owners, coords = _ints(data["ids"]), _ints(data["owners"]), _floats(data["coords"])
+    cols = zip(ids, owners, coords[0::4], coords[1::4], coords[2::4], coords[3::4], strict=True)
+    state.world.entities = {i: Entity(i, o, x, z, tx, tz) for i, o, x, z, tx, tz in cols}
+    for tick, keys, raw in data["history"]:
+        xz = _floats(raw)
+        state.history.append(
+            (
+                tick,
+                dict(
+                    zip(
+                        ids if keys is None else _ints(keys),
+                        zip(xz[0::2], xz[1::2], strict=True),
+                        strict=True,
+                    )
+                ),
+            )
+        )
+    born = _ints(data["born"])
+    state.born = dict(zip(born[0::2], born[1::2], strict=True))
+    return state
+
+
+def _ints(raw: bytes) -> array:
+    out = array("q")
+    out.frombytes(raw)
+    return out
+
+
+def _floats(raw: bytes) -> array:
+    out = array("d")
+    out.frombytes(raw)
+    return out
 
 
 class Cursor:
     """A recorded match to watch: step forward a tick at a time, or seek to any tick.
 
-    `prepare` plays the whole log once, keeping a checkpoint every `every` ticks and the
-    ticks worth marking on a seek bar (joins, leaves, kicks, corrections, warnings, removals
-    by verdict); a seek then restores the nearest checkpoint at or before the tick and plays
-    at most `every` ticks. Each step gives the world's changes, for a delta snap."""
+    `prepare` plays the whole log once, keeping checkpoints and the ticks worth marking on a
+    seek bar (joins, leaves, kicks, corrections, warnings, removals by verdict); a seek then
+    restores the nearest checkpoint at or before the tick and plays on from it.
 
-    def __init__(self, header: Header, entries: list[Entry], every: int = 100):
+    Where the checkpoints go adapts to the match: one whenever replaying since the last took
+    `replay_s` (measured as `prepare` plays, so a big match, whose ticks cost more, gets them
+    closer together), and at least every `every` ticks; but never closer than the memory bound
+    allows: the checkpoints together stay within `max_bytes`, spread evenly over the rest of
+    the log (should the cubes outgrow the estimate, every second checkpoint goes). A seek
+    replays at most about `replay_s` of work, or the memory bound's spacing for the longest,
+    largest matches. Each step gives the world's changes, for a delta snap."""
+
+    def __init__(
+        self,
+        header: Header,
+        entries: list[Entry],
+        every: int = 100,
+        replay_s: float | None = SEEK_REPLAY_S,
+        max_bytes: int = CHECKPOINT_BYTES,
+    ):
         self.header = header
         self.entries = entries
         self.every = max(1, every)
+        self.replay_s = replay_s
+        self.max_bytes = max_bytes
         self.state = start(header)
         self.first = self.state.world.tick
         for n, entry in enumerate(entries):
             if entry.tick != self.first + n + 1:
                 raise inputlog.LogGap(f"the log jumps from tick {self.first + n} to {entry.tick}")
         self.last = self.first + len(entries)
-        self.saved: dict[int, dict] = {self.first: self.state.checkpoint(0.0)}
+        self.saved: dict[int, Saved] = {}
+        self.ticks: list[int] = []  # the saved ticks, in order
+        self.saved_bytes = 0
+        self._keep(pack(self.state))
         self.marks: list[tuple[int, str, int | None]] = []
 
     def prepare(self) -> None:
         """One pass over the log: checkpoints and marks; leaves the cursor at the start."""
+        clock = time.perf_counter
+        since, gap = clock(), 1
         for entry in self.entries:
             deleted = {i for op in entry.ops if isinstance(op, inputlog.Applied) for i in op.cmd.ids}
             for op in entry.ops:
@@ -224,9 +336,27 @@ class Cursor:
                     if not self.marks or self.marks[-1] != mark:
                         self.marks.append(mark)
             self.step()
-            if self.tick % self.every == 0:
-                self.saved[self.tick] = self.state.checkpoint(0.0)
+            ticks = self.tick - self.ticks[-1]
+            if ticks >= gap and (
+                ticks >= self.every or (self.replay_s is not None and clock() - since >= self.replay_s)
+            ):
+                gap = self._keep(pack(self.state))
+                since = clock()
         self.seek(self.first)
+
+    def _keep(self, saved: Saved) -> int:
+        """Keep a checkpoint; the fewest ticks to the next one the memory bound allows."""
+        self.saved[saved.tick] = saved
+        self.ticks.append(saved.tick)
+        self.saved_bytes += len(saved.blob)
+        size = len(saved.blob)
+        while self.saved_bytes + size > self.max_bytes and len(self.ticks) > 1:
+            kept = self.ticks[::2]  # the first stays: every tick can be reached
+            for tick in self.ticks[1::2]:
+                self.saved_bytes -= len(self.saved.pop(tick).blob)
+            self.ticks = kept
+        room = max(size, self.max_bytes - self.saved_bytes)
+        return max(1, math.ceil((self.last - saved.tick) * size / room))
 
     @property
     def tick(self) -> int:
@@ -238,15 +368,15 @@ class Cursor:
             return None
         inputlog.play_entry(self.state, self.entries[self.tick - self.first], 0.0)
         self.state.take_events()
+        drop_evidence(self.state)
         return self.state.world.take_changes()
 
     def seek(self, tick: int) -> int:
         """Go to `tick` (clamped to the log); the tick reached."""
         tick = max(self.first, min(self.last, tick))
-        base = max(t for t in self.saved if t <= tick)
+        base = self.ticks[bisect.bisect_right(self.ticks, tick) - 1]
         if not (base <= self.tick <= tick):
-            self.state = rulesets.new_state(self.header.settings, self.header.rules_version)
-            self.state.restore(self.saved[base], 0.0)
+            self.state = unpack(self.header, self.saved[base])
         while self.tick < tick:
             self.step()
         self.state.world.take_changes()

@@ -2,6 +2,7 @@
 client that applies the snaps as the browser does (deltas stepped with the shared step) sees
 the match's final positions; seeks land on the tick asked, fast."""
 
+import asyncio
 import json
 import time
 
@@ -157,3 +158,40 @@ async def test_only_a_finished_match_with_a_log_is_replayed_and_a_private_one_to
     v = Viewer(secret, query="?code=abc123")
     await v.open()
     await v.ws.disconnect()
+
+
+async def test_the_cursors_work_never_runs_on_the_event_loops_thread(monkeypatch, settings):
+    """The one pass, every seek and every step (a big match's seek is tens of ms of CPU) run in
+    a worker thread, so the loop goes on serving every other socket meanwhile."""
+    from game.sim import replay
+
+    calls = []
+
+    def watched(name):
+        real = getattr(replay.Cursor, name)
+
+        def run(self, *args):
+            try:
+                asyncio.get_running_loop()
+                calls.append((name, "loop"))
+            except RuntimeError:
+                calls.append((name, "thread"))
+            return real(self, *args)
+
+        monkeypatch.setattr(replay.Cursor, name, run)
+
+    for name in ("prepare", "seek", "step"):
+        watched(name)
+    match = await database_sync_to_async(record_match)("threads", ticks=60)
+    v = Viewer(match)
+    await v.open()
+    await v.send(type="seek", tick=30)
+    await v.next("replay.state", where=lambda m: m["tick"] == 30)
+    await v.send(type="speed", speed=8)
+    await v.send(type="play")
+    await v.next("replay.state", timeout=10, where=lambda m: not m["playing"] and m["tick"] == v.info["last"])
+    await v.send(type="play")  # at the end: from the start again
+    await v.next("snap", where=lambda m: m["full"] and m["tick"] == 0)
+    await v.ws.disconnect()
+    assert {name for name, _ in calls} == {"prepare", "seek", "step"}
+    assert [c for c in calls if c[1] == "loop"] == []

@@ -1,6 +1,7 @@
 """A whole log replayed from its header and checked tick by tick (game/sim/replay.py): the
 first tick that differs is named, and a log of an older rules version still verifies."""
 
+import math
 import random
 
 import msgspec
@@ -320,6 +321,70 @@ def test_a_cursor_seeks_anywhere_to_exactly_the_state_playing_forward_reaches():
     cursor.seek(40)
     changes = cursor.step()
     assert cursor.tick == 41 and changes is not None
+
+
+SPACINGS = {
+    "every tick": {"every": 1},
+    "every 7 ticks": {"every": 7, "replay_s": None},
+    "by replay time": {"every": 10_000, "replay_s": 0.0},  # a checkpoint once any time passed: each tick
+    "one checkpoint": {"every": 10_000, "replay_s": None},
+    "memory-bound": {"every": 1, "max_bytes": 40_000},  # thinned as it goes
+}
+
+
+@pytest.fixture(scope="module")
+def forward_states():
+    """Match 12 (backdated moves, corrections, kicks) played forward: each tick's full checkpoint."""
+    header, chunks, _, _ = record(12, ticks=400)
+    entries = [e for c in chunks for e in c.entries]
+    forward = replay.start(header)
+    states = {forward.world.tick: forward.checkpoint(0.0)}
+    for entry in entries:
+        inputlog.play_entry(forward, entry, 0.0)
+        states[forward.world.tick] = forward.checkpoint(0.0)
+    return header, entries, states
+
+
+@pytest.mark.parametrize("spacing", SPACINGS)
+def test_a_seek_lands_on_the_identical_state_whatever_the_checkpoint_spacing(spacing, forward_states):
+    """Cubes in their order, the lag-compensation history, the seats: the same checkpoint as
+    playing forward, whatever checkpoints the cursor kept; and stepping on from a seek too
+    (backdated moves after it rewind into the history it restored)."""
+    header, entries, states = forward_states
+    cursor = replay.Cursor(header, entries, **SPACINGS[spacing])
+    cursor.prepare()
+    assert cursor.ticks[0] == 0 and cursor.ticks == sorted(cursor.saved)
+    if spacing == "every tick" or spacing == "by replay time":
+        assert len(cursor.ticks) == 401
+    elif spacing == "one checkpoint":
+        assert cursor.ticks == [0]
+    elif spacing == "memory-bound":
+        assert 1 < len(cursor.ticks) < 100 and cursor.saved_bytes <= 40_000
+    rng = random.Random(spacing)
+    for tick in [400, 0, 1, 200, 199, 7, 8, 399] + [rng.randrange(401) for _ in range(12)]:
+        assert cursor.seek(tick) == tick
+        assert cursor.state.checkpoint(0.0) == states[tick], (spacing, tick)
+        for _ in range(min(9, 400 - tick)):
+            cursor.step()
+        assert cursor.state.checkpoint(0.0) == states[cursor.tick], (spacing, tick, cursor.tick)
+
+
+def test_a_bigger_match_gets_closer_checkpoints_within_the_memory_bound():
+    header, chunks, _, _ = record(12, ticks=400)
+    entries = [e for c in chunks for e in c.entries]
+    apart = replay.Cursor(header, entries, every=100, replay_s=None)
+    apart.prepare()
+    assert apart.ticks == [0, 100, 200, 300, 400]
+    cheap = replay.Cursor(header, entries, every=100, replay_s=1e-9)  # every tick "costs" more than that
+    cheap.prepare()
+    assert len(cheap.ticks) == 401
+    bound = replay.Cursor(header, entries, every=100, replay_s=1e-9, max_bytes=cheap.saved_bytes // 8)
+    bound.prepare()
+    assert bound.saved_bytes <= cheap.saved_bytes // 8 and 401 // 16 <= len(bound.ticks) <= 401 // 4
+    largest = max(len(s.blob) for s in cheap.saved.values())
+    even = math.ceil(400 * largest / bound.max_bytes)  # the spacing that many of the largest would need
+    gaps = [b - a for a, b in zip(bound.ticks, bound.ticks[1:], strict=False)]
+    assert max(gaps) <= 3 * even, gaps  # spread over the whole log, not spent at its start
 
 
 def test_a_cursor_refuses_a_log_with_a_gap():
