@@ -2,15 +2,21 @@
 and the input log (game/sim/inputlog.py): its cost per tick, its size, and its replay.
 
 No server, no network: the simulation and the encoders alone, as the arbiter runs them.
-200 players x 5 cubes at 20 Hz, each player moving one cube every 100 ms (so 100 moves a
-tick), a keyframe every 5 s, and the auditor's batch built once a second.
+200 players x 5 cubes at 20 Hz (`--cubes 2000`: 10 each), each player moving one cube every
+100 ms (so 100 moves a tick), a keyframe every 5 s, and the auditor's batch built once a second.
+"rules+step" includes the entry's steer check (computed after the step, see MatchState.steer_check).
 
 The log: every tick the arbiter takes the tick's entry and encodes it (on the tick path);
 once a second the flush compresses the second's entries into a chunk and hashes the
 checkpoint (in a database thread, off the tick path), with a full keyframe every 30 chunks.
-At the end the whole log is replayed and checked as `manage.py verify_replays` does.
+At the end the whole log is replayed and checked as `manage.py verify_replays` does, and the
+replay viewer's cursor (game/sim/replay.Cursor, as game/edge/replay.py makes it) prepares the
+log and seeks to random ticks: its checkpoints (how many, their memory, the longest gap) and
+the seeks' p50, p99 and max.
 
-    .venv/bin/python benchmarks/tick_work.py [--players 200] [--seconds 10]
+    .venv/bin/python benchmarks/tick_work.py [--players 200] [--seconds 10] [--cubes 2000]
+    # seeks in a 30-minute match of the largest size (~4 min, ~3 GB: the decoded log):
+    .venv/bin/python benchmarks/tick_work.py --cubes 2000 --seconds 1800 --no-verify
 """
 
 from __future__ import annotations
@@ -93,7 +99,9 @@ class Log:
         self.events += [(e.tick, e.kind, e.payload) for e in self.state.take_events()]
         self.tail = []
 
-    def report(self, header: replay.Header, players: int, seconds: float) -> None:
+    def report(
+        self, header: replay.Header, players: int, seconds: float, verify: bool = True, seeks_n: int = 100
+    ) -> None:
         chunks_per_s = self.chunk_bytes / seconds
         keyframes_per_s = self.keyframe_size / KEYFRAME_EVERY_FLUSHES  # one every 30 flushes, as JSON
         per_s = chunks_per_s + keyframes_per_s
@@ -112,33 +120,44 @@ class Log:
             f"  once a second, off the tick path (the flush's thread): compress p50 {statistics.median(compress):.2f}"
             f" ms, state digest p50 {statistics.median(digest):.2f} ms"
         )
-        t0 = time.perf_counter()
-        result = replay.verify(header, self.chunks, replay.recorded_events(self.events))
-        took = time.perf_counter() - t0
-        assert result.ok, str(result)
-        print(
-            f"  verify (replay + every check): {took:.2f} s for {result.ticks} ticks,"
-            f" {took / (result.ticks / self.tick_rate) * 600:.0f} s for 10 minutes of this match"
-        )
-        # The replay viewer's cursor (game/edge/replay.py): one pass, then seeks anywhere.
+        if verify:
+            t0 = time.perf_counter()
+            result = replay.verify(header, self.chunks, replay.recorded_events(self.events))
+            took = time.perf_counter() - t0
+            assert result.ok, str(result)
+            print(
+                f"  verify (replay + every check): {took:.2f} s for {result.ticks} ticks,"
+                f" {took / (result.ticks / self.tick_rate) * 600:.0f} s for 10 minutes of this match"
+            )
+        # The replay viewer's cursor (game/edge/replay.py, a worker thread): one pass, then seeks anywhere.
         entries = [e for c in self.chunks for e in c.entries]
         t0 = time.perf_counter()
         cursor = replay.Cursor(header, entries, every=5 * self.tick_rate)
         cursor.prepare()
         prepared = time.perf_counter() - t0
+        ticks = getattr(cursor, "ticks", None) or sorted(cursor.saved)
+        gaps = [b - a for a, b in zip(ticks, ticks[1:] + [cursor.last], strict=True)]
+        packed = getattr(cursor, "saved_bytes", None)
+        print(
+            f"  replay viewer: ready in {prepared:.2f} s; {len(ticks)} checkpoints"
+            + (f" ({packed / 2**20:.1f} MB)" if packed is not None else "")
+            + f", up to {max(gaps)} ticks apart (median {statistics.median(gaps):.0f})"
+        )
         rng = random.Random(1)
         seeks = []
-        for _ in range(30):
+        for _ in range(seeks_n):
             t0 = time.perf_counter()
             cursor.seek(rng.randrange(cursor.first, cursor.last + 1))
             seeks.append((time.perf_counter() - t0) * 1000)
         print(
-            f"  replay viewer: ready in {prepared:.2f} s; a seek anywhere p50 {statistics.median(seeks):.0f} ms,"
-            f" max {max(seeks):.0f} ms"
+            f"  a seek anywhere ({seeks_n} seeks): p50 {statistics.median(seeks):.0f} ms,"
+            f" p99 {pct(seeks, 99):.0f} ms, max {max(seeks):.0f} ms"
         )
 
 
-def main(players: int, seconds: float, tick_rate: int) -> None:
+def main(
+    players: int, seconds: float, tick_rate: int, cubes: int = 0, verify: bool = True, seeks: int = 100
+) -> None:
     rng = random.Random(7)
     settings = rulesets.Settings(
         arena_width=100,
@@ -155,8 +174,11 @@ def main(players: int, seconds: float, tick_rate: int) -> None:
     for p in range(1, players + 1):
         state.seat(p, f"bot{p}", "#ffffff", now)
         seqs[p] = 0
-    for _ in range(5):  # 5 cubes each
+    each = -(-(cubes or players * 5) // players)  # 5 cubes each by default
+    for n in range(each):
         for p in range(1, players + 1):
+            if cubes and n * players + p > cubes:
+                break
             seqs[p] += 1
             state.submit(
                 Command(p, seqs[p], 0, "spawn", point=(rng.uniform(-50, 50), rng.uniform(-50, 50)), cid="c"),
@@ -168,7 +190,7 @@ def main(players: int, seconds: float, tick_rate: int) -> None:
     log.flush(now)  # the setup's chunk: not counted in the sizes
     log.timed_from = state.world.tick
     owned = {p: [e.id for e in state.world.owned_by(p)] for p in range(1, players + 1)}
-    assert sum(len(v) for v in owned.values()) == players * 5
+    assert sum(len(v) for v in owned.values()) == (cubes or players * 5)
 
     keyframe_every = round(limits.KEYFRAME_EVERY_S * tick_rate)
     times = {"rules+step": [], "log entry": [], "encode": [], "total": []}
@@ -234,7 +256,7 @@ def main(players: int, seconds: float, tick_rate: int) -> None:
     per_player = (sum(d[1] for d in deltas) + sum(f[1] for f in fulls)) / seconds
     print(f"  msgpack bytes per player per second (snaps only): {per_player / 1000:,.1f} KB/s")
     log.flush(now, last=True)
-    log.report(header, players, seconds)
+    log.report(header, players, seconds, verify, seeks)
 
 
 if __name__ == "__main__":
@@ -242,5 +264,8 @@ if __name__ == "__main__":
     parser.add_argument("--players", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--tick-rate", type=int, default=20)
+    parser.add_argument("--cubes", type=int, default=0, help="cubes in all (default: 5 per player)")
+    parser.add_argument("--no-verify", action="store_true", help="skip the whole log's verify (long runs)")
+    parser.add_argument("--seeks", type=int, default=100, help="seeks to random ticks timed (default 100)")
     args = parser.parse_args()
-    main(args.players, args.seconds, args.tick_rate)
+    main(args.players, args.seconds, args.tick_rate, args.cubes, not args.no_verify, args.seeks)
