@@ -130,7 +130,7 @@ class Log:
                 f" {took / (result.ticks / self.tick_rate) * 600:.0f} s for 10 minutes of this match"
             )
         # The replay viewer's cursor (game/edge/replay.py, a worker thread): one pass, then seeks anywhere.
-        entries = [e for c in self.chunks for e in c.entries]
+        entries = [inputlog.encode(e) for c in self.chunks for e in c.entries]  # as the socket loads them
         t0 = time.perf_counter()
         cursor = replay.Cursor(header, entries, every=5 * self.tick_rate)
         cursor.prepare()

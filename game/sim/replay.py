@@ -27,7 +27,7 @@ import math
 import time
 import zlib
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -204,6 +204,16 @@ def drop_evidence(state: MatchState) -> None:
 
 MARKED = {inputlog.Kicked: "kick", inputlog.Placed: "correction", inputlog.Struck: "warning"}
 
+
+class _Head(msgspec.Struct, array_like=True):
+    """An encoded entry's first fields (the rest is skipped, not built)."""
+
+    v: int
+    tick: int
+
+
+_head = msgspec.msgpack.Decoder(_Head)
+
 SEEK_REPLAY_S = 0.05  # a checkpoint once replaying since the last one took this long
 CHECKPOINT_BYTES = 64 << 20  # a cursor's checkpoints together (compressed), at most
 
@@ -292,12 +302,16 @@ class Cursor:
     allows: the checkpoints together stay within `max_bytes`, spread evenly over the rest of
     the log (should the cubes outgrow the estimate, every second checkpoint goes). A seek
     replays at most about `replay_s` of work, or the memory bound's spacing for the longest,
-    largest matches. Each step gives the world's changes, for a delta snap."""
+    largest matches. Each step gives the world's changes, for a delta snap.
+
+    `entries` may be the log's entries encoded (bytes, as stored: a tenth of the memory of
+    decoded ones, ~5 KB a tick at 200 players' commands) and are then decoded as they are
+    played (~25 us each); `prepare` decodes every one, so a bad entry is found there."""
 
     def __init__(
         self,
         header: Header,
-        entries: list[Entry],
+        entries: Sequence[Entry | bytes],
         every: int = 100,
         replay_s: float | None = SEEK_REPLAY_S,
         max_bytes: int = CHECKPOINT_BYTES,
@@ -310,8 +324,9 @@ class Cursor:
         self.state = start(header)
         self.first = self.state.world.tick
         for n, entry in enumerate(entries):
-            if entry.tick != self.first + n + 1:
-                raise inputlog.LogGap(f"the log jumps from tick {self.first + n} to {entry.tick}")
+            tick = _head.decode(entry).tick if isinstance(entry, bytes) else entry.tick
+            if tick != self.first + n + 1:
+                raise inputlog.LogGap(f"the log jumps from tick {self.first + n} to {tick}")
         self.last = self.first + len(entries)
         self.saved: dict[int, Saved] = {}
         self.ticks: list[int] = []  # the saved ticks, in order
@@ -323,7 +338,8 @@ class Cursor:
         """One pass over the log: checkpoints and marks; leaves the cursor at the start."""
         clock = time.perf_counter
         since, gap = clock(), 1
-        for entry in self.entries:
+        for n in range(len(self.entries)):
+            entry = self._entry(n)
             deleted = {i for op in entry.ops if isinstance(op, inputlog.Applied) for i in op.cmd.ids}
             for op in entry.ops:
                 kind = MARKED.get(type(op))
@@ -335,7 +351,7 @@ class Cursor:
                     mark = (entry.tick, kind, getattr(op, "player", None))
                     if not self.marks or self.marks[-1] != mark:
                         self.marks.append(mark)
-            self.step()
+            self._play(entry)
             ticks = self.tick - self.ticks[-1]
             if ticks >= gap and (
                 ticks >= self.every or (self.replay_s is not None and clock() - since >= self.replay_s)
@@ -366,7 +382,14 @@ class Cursor:
         """Play the next tick; its changes (world.Changes), or None at the end."""
         if self.tick >= self.last:
             return None
-        inputlog.play_entry(self.state, self.entries[self.tick - self.first], 0.0)
+        return self._play(self._entry(self.tick - self.first))
+
+    def _entry(self, n: int) -> Entry:
+        entry = self.entries[n]
+        return inputlog.decode(entry) if isinstance(entry, bytes) else entry
+
+    def _play(self, entry: Entry):
+        inputlog.play_entry(self.state, entry, 0.0)
         self.state.take_events()
         drop_evidence(self.state)
         return self.state.world.take_changes()

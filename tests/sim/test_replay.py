@@ -329,6 +329,7 @@ SPACINGS = {
     "by replay time": {"every": 10_000, "replay_s": 0.0},  # a checkpoint once any time passed: each tick
     "one checkpoint": {"every": 10_000, "replay_s": None},
     "memory-bound": {"every": 1, "max_bytes": 40_000},  # thinned as it goes
+    "entries still encoded": {"every": 13},  # as the replay socket keeps them
 }
 
 
@@ -351,6 +352,8 @@ def test_a_seek_lands_on_the_identical_state_whatever_the_checkpoint_spacing(spa
     playing forward, whatever checkpoints the cursor kept; and stepping on from a seek too
     (backdated moves after it rewind into the history it restored)."""
     header, entries, states = forward_states
+    if spacing == "entries still encoded":
+        entries = [inputlog.encode(e) for e in entries]
     cursor = replay.Cursor(header, entries, **SPACINGS[spacing])
     cursor.prepare()
     assert cursor.ticks[0] == 0 and cursor.ticks == sorted(cursor.saved)
@@ -393,6 +396,8 @@ def test_a_cursor_refuses_a_log_with_a_gap():
     del entries[5]
     with pytest.raises(inputlog.LogGap):
         replay.Cursor(header, entries)
+    with pytest.raises(inputlog.LogGap):
+        replay.Cursor(header, [inputlog.encode(e) for e in entries])
 
 
 def test_three_players_and_over_a_thousand_commands_replay_to_the_identical_final_state():
