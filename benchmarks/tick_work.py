@@ -94,7 +94,7 @@ class Log:
         if self.tail[0][0] > self.timed_from:
             self.chunk_bytes += len(blob)
         first, end = self.tail[0][0], self.tail[-1][0]
-        entries = [inputlog.decode(d) for _, d in self.tail]
+        entries = [d for _, d in self.tail]  # kept encoded, as stored (decoded: ten times the memory)
         self.chunks.append(replay.Chunk(first, end, entries, digest, keyframe))
         self.events += [(e.tick, e.kind, e.payload) for e in self.state.take_events()]
         self.tail = []
@@ -122,7 +122,13 @@ class Log:
         )
         if verify:
             t0 = time.perf_counter()
-            result = replay.verify(header, self.chunks, replay.recorded_events(self.events))
+            decoded = (
+                replay.Chunk(
+                    c.first_tick, c.last_tick, [inputlog.decode(d) for d in c.entries], c.digest, c.keyframe
+                )
+                for c in self.chunks
+            )  # one at a time, as game/records/replays.py reads them
+            result = replay.verify(header, decoded, replay.recorded_events(self.events))
             took = time.perf_counter() - t0
             assert result.ok, str(result)
             print(
@@ -130,7 +136,7 @@ class Log:
                 f" {took / (result.ticks / self.tick_rate) * 600:.0f} s for 10 minutes of this match"
             )
         # The replay viewer's cursor (game/edge/replay.py, a worker thread): one pass, then seeks anywhere.
-        entries = [inputlog.encode(e) for c in self.chunks for e in c.entries]  # as the socket loads them
+        entries = [d for c in self.chunks for d in c.entries]  # encoded, as the socket loads them
         t0 = time.perf_counter()
         cursor = replay.Cursor(header, entries, every=5 * self.tick_rate)
         cursor.prepare()

@@ -300,7 +300,7 @@ class Cursor:
     `replay_s` (measured as `prepare` plays, so a big match, whose ticks cost more, gets them
     closer together), and at least every `every` ticks; but never closer than the memory bound
     allows: the checkpoints together stay within `max_bytes`, spread evenly over the rest of
-    the log (should the cubes outgrow the estimate, every second checkpoint goes). A seek
+    the log (should the cubes outgrow the estimate, the checkpoints closest together go). A seek
     replays at most about `replay_s` of work, or the memory bound's spacing for the longest,
     largest matches. Each step gives the world's changes, for a delta snap.
 
@@ -361,18 +361,20 @@ class Cursor:
         self.seek(self.first)
 
     def _keep(self, saved: Saved) -> int:
-        """Keep a checkpoint; the fewest ticks to the next one the memory bound allows."""
+        """Keep a checkpoint; the fewest ticks to the next one the memory bound allows: the
+        room left shared evenly over the rest of the log, a checkpoint a quarter bigger than
+        this one (matches grow). Should they outgrow that, the checkpoint whose two neighbours
+        are closest goes, one at a time, so the gaps stay even."""
         self.saved[saved.tick] = saved
         self.ticks.append(saved.tick)
         self.saved_bytes += len(saved.blob)
         size = len(saved.blob)
         while self.saved_bytes + size > self.max_bytes and len(self.ticks) > 1:
-            kept = self.ticks[::2]  # the first stays: every tick can be reached
-            for tick in self.ticks[1::2]:
-                self.saved_bytes -= len(self.saved.pop(tick).blob)
-            self.ticks = kept
+            ends = self.ticks + [self.last]
+            drop = min(range(1, len(self.ticks)), key=lambda i: ends[i + 1] - ends[i - 1])
+            self.saved_bytes -= len(self.saved.pop(self.ticks.pop(drop)).blob)  # never the first
         room = max(size, self.max_bytes - self.saved_bytes)
-        return max(1, math.ceil((self.last - saved.tick) * size / room))
+        return max(1, math.ceil((self.last - saved.tick) * size * 1.25 / room))
 
     @property
     def tick(self) -> int:
