@@ -189,13 +189,13 @@ class ReplayConsumer(AsyncWebsocketConsumer):
             async with self.lock:
                 if not self.playing:  # paused while this waited for the lock
                     continue
-                text = await asyncio.to_thread(self._advance)
-                if text is None:
+                advanced = await asyncio.to_thread(self._advance)
+                if advanced is None:
                     self.playing = False
                     await self._state()
                     continue
-                await self.send(text_data=text)
-                await self._players()
+                await self.send(text_data=advanced[0])
+                await self._players(advanced[1])
             due += 1.0 / (c.header.settings.tick_rate * self.speed)
             delay = due - loop.time()
             if delay < -0.5:
@@ -212,27 +212,28 @@ class ReplayConsumer(AsyncWebsocketConsumer):
                 due = loop.time()
 
     # The cursor's work, in a worker thread (the caller holds the lock: one at a time).
-    def _seek(self, tick: int) -> str:
+    def _seek(self, tick: int) -> tuple[str, list]:
         self.cursor.seek(tick)
         return self._full_snap()
 
-    def _full_snap(self) -> str:
+    def _full_snap(self) -> tuple[str, list]:
         c = self.cursor
-        return full_snap(c.state.world, _ms(c), {}).text
+        return full_snap(c.state.world, _ms(c), {}).text, c.state.players()
 
-    def _advance(self) -> str | None:
-        """The next tick's delta snap, or None at the end."""
+    def _advance(self) -> tuple[str, list] | None:
+        """The next tick's delta snap and the players panel, or None at the end."""
         c = self.cursor
         changes = c.step()
-        return None if changes is None else delta_snap(c.state.world, _ms(c), {}, changes).text
+        if changes is None:
+            return None
+        return delta_snap(c.state.world, _ms(c), {}, changes).text, c.state.players()
 
-    async def _full(self, text: str) -> None:
-        await self.send(text_data=text)
+    async def _full(self, snap: tuple[str, list]) -> None:
+        await self.send(text_data=snap[0])
         self.sent_players = None
-        await self._players()
+        await self._players(snap[1])
 
-    async def _players(self) -> None:
-        players = self.cursor.state.players()
+    async def _players(self, players: list) -> None:
         if players != self.sent_players:
             self.sent_players = players
             await self._send({"type": "players", "players": players})
