@@ -35,6 +35,7 @@ from game.messages import (
     GameRejoin,
     GameReplaced,
     GameSnap,
+    GameUnowned,
     GameWelcome,
     MatchAlive,
     MatchAuditDue,
@@ -102,6 +103,10 @@ class MatchRuntime:
         # what the store must hold, and what it is rewritten with if it lost them.
         self.tail: list[tuple[int, bytes]] = []
         self.log_synced = False  # the store holds `tail` up to `logged_tick`
+        self.log_failing = False  # the last append failed: the state runs ahead of the log
+        # Joins that came while the log was failing: a welcome then would show (and acknowledge)
+        # what the log does not hold, so they wait for it (or, if the match went elsewhere, look again).
+        self.held_joins: list[MatchJoin] = []
         self.logged_tick = -1
         self.log_retry_at = 0.0
         self.unpublished = False  # ticks went unpublished (the log was unreachable): send a keyframe
@@ -201,6 +206,9 @@ class MatchRuntime:
         """A socket joins: a player takes (or retakes) its seat, a spectator just watches."""
         if self.disposed:
             await self._send(msg.reply, GameEnded(reason="this match is over"))
+            return
+        if self.log_failing:
+            self.held_joins = [j for j in self.held_joins if j.reply != msg.reply] + [msg]
             return
         binary, player = msg.enc == "msgpack", msg.player
         self.heard[msg.reply] = self.loop.time()
@@ -347,6 +355,8 @@ class MatchRuntime:
 
     async def resync(self, msg: MatchResync) -> None:
         """Send one socket a full snap of the current tick."""
+        if self.log_failing:
+            return  # not a state the log holds; the first snap once it does is a full one
         binary = msg.enc == "msgpack"
         snap = self._full()
         await self._send(
@@ -383,6 +393,10 @@ class MatchRuntime:
         else:
             snap = delta_snap(self.state.world, now_ms(), result.acks, result.changes)
         await self._publish(snap)
+        if self.held_joins:  # the log holds this tick: they may see it now
+            held, self.held_joins = self.held_joins, []
+            for join in held:
+                await self.join(join)
         lag = self.loop.time() - msg.due
         self.tick_lag.add(lag)
         metrics.TICK_LAG.observe(lag)
@@ -417,12 +431,13 @@ class MatchRuntime:
         except Exception as exc:
             if self.log_synced:
                 log.warning("match %s: input log unreachable, snapshots wait for it: %r", self.match_id, exc)
-            self.log_synced = False
+            self.log_synced, self.log_failing = False, True
             self.log_retry_at = self.loop.time() + 0.5
             return False
         if answer == NOT_OURS:
             self.step_down()
             return False
+        self.log_failing = False
         if not self.log_synced and self.logged_tick >= 0:
             log.warning("match %s: input log written again (%d entries)", self.match_id, len(self.tail))
         self.log_synced, self.logged_tick = True, tick
@@ -469,6 +484,9 @@ class MatchRuntime:
         self.disposed = self.ending = True
         self.state.ended = True
         self._stop_timers()
+        held, self.held_joins = self.held_joins, []
+        for join in held:
+            await self._send(join.reply, GameEnded(reason="this match is over"))
         self.state.events.append(Event(self.state.world.tick, "end", None, {"reason": reason}))
         log.info("match %s: ended (%s) at tick %d", self.match_id, reason, self.state.world.tick)
         close = self._close_record(reason, abandoned)
@@ -497,6 +515,9 @@ class MatchRuntime:
             return
         self.disposed = True
         self._stop_timers()
+        if self.held_joins:  # they find the new owner
+            held, self.held_joins = self.held_joins, []
+            self._tasks.append(self.loop.create_task(self._unowned(held), name=f"unowned {self.match_id}"))
         log.warning("match %s: another arbiter owns it now; stepping down", self.match_id)
         metrics.OWNERSHIP.labels("step_down").inc()
         if self._on_gone is not None:
@@ -527,10 +548,16 @@ class MatchRuntime:
         except Exception as exc:
             log.warning("match %s: lease not released (it lapses): %r", self.match_id, exc)
         await self._group(GameRejoin(arbiter=""), everyone=True)
+        held, self.held_joins = self.held_joins, []
+        await self._unowned(held)
         log.warning("match %s: handed over at tick %d", self.match_id, self.state.world.tick)
         metrics.OWNERSHIP.labels("hand_off").inc()
         if self._on_gone is not None:
             self._on_gone()
+
+    async def _unowned(self, joins: list[MatchJoin]) -> None:
+        for join in joins:
+            await self._send(join.reply, GameUnowned())
 
     def _stop_timers(self) -> None:
         for task in self._tasks:

@@ -161,6 +161,44 @@ async def test_an_arbiter_whose_lease_another_holds_stops_acknowledging_and_step
     await a.close()
 
 
+async def test_a_join_while_the_log_is_away_waits_for_it_and_is_welcomed_with_what_it_holds(monkeypatch):
+    """A welcome shows the world and acknowledges commands: while the store cannot take the
+    log, a join is held (a welcome then would show ticks no adopter could recover), and answered
+    once a tick is logged again."""
+    alice, key = await make_player("alice")
+    bob, bob_key = await make_player("bob")
+    match = await make_match(alice)
+    a = Client(match, key)
+    await a.connect()
+    await a.until_acked(await a.cmd("spawn", at=[1, 1], cid="before"), alice.pk)
+    runtime = RUNTIMES[str(match.id)]
+    store = match_store()
+    append, rewrite = store.append, store.rewrite
+
+    async def away(*args):
+        raise ConnectionError("the store is away")
+
+    monkeypatch.setattr(store, "append", away)
+    monkeypatch.setattr(store, "rewrite", away)
+    await wait_for(lambda: runtime.log_failing, what="a failed append")
+    during = await a.cmd("spawn", at=[2, 2], cid="while away")
+    b = Client(match, bob_key)
+    await b.connect(expect_welcome=False)
+    await wait_for(lambda: runtime.held_joins, what="bob's join held")
+    assert await b.ws.receive_nothing(timeout=0.5), "a socket heard from an owner whose log is away"
+    assert bob.pk not in runtime.sockets
+
+    monkeypatch.setattr(store, "append", append)
+    monkeypatch.setattr(store, "rewrite", rewrite)
+    welcome = await b.next("welcome", timeout=5)
+    assert welcome["snap"]["tick"] <= runtime.logged_tick, "welcomed with a tick the log did not hold"
+    assert not runtime.held_joins and bob.pk in runtime.sockets
+    await a.until_acked(during, alice.pk)  # the command waited with it, and nothing was lost
+    assert {e["owner"] for e in welcome["snap"]["ents"]} == {alice.pk}
+    await a.close()
+    await b.close()
+
+
 class Recorder(logging.Handler):
     def __init__(self):
         super().__init__(logging.WARNING)
