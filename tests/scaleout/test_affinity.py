@@ -232,3 +232,58 @@ async def test_a_killed_servers_player_leaves_no_ghost_seat_and_its_empty_match_
     assert f"match {alone['id']}: adopt by" in two.log()
     await c.close()
     await carol.close()
+
+
+async def test_a_server_cut_off_from_redis_acknowledges_nothing_more_and_its_player_moves_to_the_adopter(
+    make_cluster, redis_server
+):
+    """The owner's process reaches Redis through a proxy the test cuts: it can no longer log or
+    renew its lease, so its sockets hear nothing more; the other server adopts the match once the
+    lease lapses; the player, reconnecting as the browser does after a silence, plays on there
+    with nothing acknowledged lost; when the link comes back the old owner steps down."""
+    from .cluster import TcpProxy
+
+    proxy = TcpProxy("127.0.0.1", redis_server.port)
+    try:
+        cut_off = {"REDIS_URL": f"redis://127.0.0.1:{proxy.port}/0"}
+        shape = {"servers": 2, "arbiters": 0, "auditor": False, "affinity": True}
+        cluster = make_cluster(**shape, env=FAST, server_env=[cut_off])
+        one, two = cluster.servers
+        await adverts_show(cluster, lambda ads: set(ads) == {"s1", "s2"})
+        alice = await guest(one.url, "alice")
+        match = await create_match(alice, name="cut off", tick_rate=20)
+        assert match["ws"].startswith("/s/s1/")
+        a = await play(alice, match, one)
+        await a.until_acked(await a.cmd("spawn", at=[4, 4], cid="last"))
+        acked = {e["id"]: (e["tx"], e["tz"]) for e in a.ents.values()}
+        tick = a.last_tick
+
+        proxy.cut()
+        late = await a.cmd("spawn", at=[-4, -4], cid="after the cut")  # must never be acknowledged
+        lease = float(FAST["CUBEARENA_MATCH_LEASE_S"])
+        loop = asyncio.get_running_loop()
+        silent_from = loop.time()
+        while loop.time() - silent_from < 1.0:  # the browser drops a socket silent this long
+            heard = len(a.frames)
+            await asyncio.sleep(0.25)
+            if len(a.frames) != heard:
+                silent_from = loop.time()
+            assert loop.time() < silent_from + lease + 5, "the cut-off owner kept publishing"
+        assert not a.acked(late), "the cut-off owner acknowledged a command it could not log"
+        await a.close()
+        a2 = await reconnect_like_a_browser(alice, match["id"], cluster.servers, one, timeout=lease + 5)
+        assert a2.welcome["you"] == alice.player and a2.last_tick >= tick, "tick numbers went back"
+        assert {e["id"]: (e["tx"], e["tz"]) for e in a2.ents.values()} == acked, "acknowledged input lost"
+        await a2.until_acked(await a2.cmd("spawn", at=[6, 6], cid="on the adopter"), timeout=5)
+
+        proxy.restore()
+        deadline = loop.time() + 10
+        while "another arbiter owns it now; stepping down" not in one.log():
+            assert loop.time() < deadline, "the old owner did not step down once it reached Redis again"
+            await asyncio.sleep(0.2)
+        await a2.until_acked(await a2.cmd("spawn", at=[7, 7], cid="still"), timeout=5)
+        assert len(a2.ents) == len(acked) + 2, "the command sent to the cut-off owner took effect"
+        await a2.close()
+        await alice.close()
+    finally:
+        proxy.close()
