@@ -82,6 +82,26 @@ export function installDebugHook(app, target = window) {
       if (!d) return null;
       return app.screenOf(d.x, app.view.cubes.size / 2, d.z);
     },
+    /**
+     * The viewport box {left, top, right, bottom, width, height} of a cube as drawn now (its
+     * eight corners projected; a hovered cube's lift left out), or null.
+     */
+    cubeScreenBox(id) {
+      const d = app.presenter.drawn.get(id);
+      if (!d) return null;
+      const size = app.view.cubes.size;
+      const box = { left: Infinity, top: Infinity, right: -Infinity, bottom: -Infinity };
+      for (const dx of [-size / 2, size / 2])
+        for (const y of [0, size])
+          for (const dz of [-size / 2, size / 2]) {
+            const p = app.screenOf(d.x + dx, y, d.z + dz);
+            box.left = Math.min(box.left, p.x);
+            box.right = Math.max(box.right, p.x);
+            box.top = Math.min(box.top, p.y);
+            box.bottom = Math.max(box.bottom, p.y);
+          }
+      return { ...box, width: box.right - box.left, height: box.bottom - box.top };
+    },
     /** Viewport pixel {x, y} of ground point (x, z) on the minimap. */
     minimapOf(x, z) {
       return app.minimap.pageOf(x, z);

@@ -100,8 +100,26 @@ export const CLOCK_RESET_MS = 1000;
 export const CUBE_SIZE = 1;
 /** Instances are allocated in blocks of this size; the mesh is rebuilt when it grows. */
 export const CUBE_CAPACITY_STEP = 512;
+/** The hovered cube pulses between these two mixes toward white, once per HOVER_PULSE_MS... */
 export const HOVER_LIGHTEN = 0.45;
+export const HOVER_LIGHTEN_LOW = 0.2;
+export const HOVER_PULSE_MS = 700;
+/** ...and is drawn lifted this far (units) off the ground, its contact shadow spread and faded. */
+export const HOVER_LIFT = 0.3;
 export const SELECTED_LIGHTEN = 0.2;
+/** Every cube's contact shadow: a soft dark blob this many units wider than the cube on each
+ * side, this dark at its middle, nudged (units per unit of height) away from the sun. */
+export const SHADOW_SPREAD = 0.42;
+export const SHADOW_OPACITY = 0.55;
+export const SHADOW_OFFSET = [-0.08, -0.1];
+/** Cube edges are darkened by this much (a bevel that keeps touching cubes apart)... */
+export const CUBE_EDGE_DARKEN = 0.35;
+/** ...and own cubes carry a white square on their top, this share of the top's width. */
+export const OWN_MARK_SIZE = 0.42;
+/** Fog: the view fades into the background colour from NEAR to FAR times the camera's
+ * distance, so depth reads on the bare grid (the view's top edge is ~1.6 distances away). */
+export const FOG_NEAR = 0.9;
+export const FOG_FAR = 3.0;
 export const UNKNOWN_OWNER_COLOR = "#9aa0a6";
 export const MARKER_LIFETIME_MS = 1200;
 
@@ -115,8 +133,22 @@ export const CAMERA_MAX_DISTANCE_FACTOR = 1.5;
 /** The first view, as a multiple of the arena's larger side. */
 export const CAMERA_START_DISTANCE_FACTOR = 0.45;
 export const CAMERA_ZOOM_STEP = 1.12;
-/** WASD pan speed in screen heights per second (so it feels the same at every zoom). */
+/** WASD pan speed in camera distances per second (about a view's height: so a pan feels the
+ * same at every zoom, and a tap moves little when zoomed in, far when zoomed out)... */
 export const CAMERA_PAN_SPEED = 0.9;
+/** ...by the time a key was held, from its events' timestamps; a tap counts as at least this
+ * long (s), and one frame pans at most this much time (s). */
+export const PAN_TAP_MIN_S = 0.08;
+export const PAN_MAX_STEP_S = 0.25;
+/** The first view (scene/framing.js): the player's cubes (or, with none, the arena's middle)
+ * framed with every own cube on screen at least START_CUBE_MIN_PX tall (issue 14 asks for
+ * 40 px in a 1280x800 window; 2 to spare), a lone group no closer than a cube in the middle
+ * START_CUBE_PX tall, the box padded by START_FRAME_PAD units and kept START_FRAME_MARGIN of
+ * the view's height in from its edges (the HUD sits there). */
+export const START_CUBE_MIN_PX = 42;
+export const START_CUBE_PX = 56;
+export const START_FRAME_PAD = 3;
+export const START_FRAME_MARGIN = 0.12;
 
 // -- input --------------------------------------------------------------------
 /** A left-button press that moves more than this (px) becomes a box selection. */

@@ -5,6 +5,8 @@
 
 import * as THREE from "three";
 
+const BACKGROUND = "#0d1117";
+
 export class ArenaRenderer {
   constructor(container) {
     this.container = container;
@@ -15,7 +17,9 @@ export class ArenaRenderer {
     this.canvas.className = "arena-canvas";
     this.canvas.tabIndex = 0;
     this.scene = new THREE.Scene();
-    this.scene.background = new THREE.Color("#0d1117");
+    this.scene.background = new THREE.Color(BACKGROUND);
+    // Depth cue: the far ground fades into the background (the view sets the range per zoom).
+    this.scene.fog = new THREE.Fog(BACKGROUND, 50, 150);
     this.rig = null;
     this.onResize = () => this.resize();
     this.observer = null;
@@ -46,7 +50,7 @@ export class ArenaRenderer {
     this.renderer.setSize(w, h, false);
     this.canvas.style.width = "100%";
     this.canvas.style.height = "100%";
-    this.rig?.setAspect(w / h);
+    this.rig?.setViewport(w, h);
   }
 
   render() {

@@ -2,13 +2,18 @@
  * Everything drawn: renderer, camera rig, ground, lights, the cube field and the order
  * markers. draw() turns the presenter's positions and the selection into one frame.
  * It reads state handed to it; nothing from the network reaches in here.
+ *
+ * Cubes read apart by more than colour: own cubes carry a white square on top, the hovered
+ * one is lifted with a pulsing glow, selected ones stand in a white ring, the inspected
+ * (another player's) in an amber one; every cube has a contact shadow, and fog fades the far
+ * ground so depth reads on the bare grid.
  */
 
 import * as THREE from "three";
-import { HOVER_LIGHTEN, SELECTED_LIGHTEN } from "../tunables.js";
+import { FOG_FAR, FOG_NEAR, HOVER_LIFT, HOVER_LIGHTEN, HOVER_LIGHTEN_LOW, HOVER_PULSE_MS, SELECTED_LIGHTEN } from "../tunables.js";
 import { ArenaRenderer } from "./arena-renderer.js";
 import { CameraRig } from "./camera-rig.js";
-import { CubeField } from "./cube-field.js";
+import { CubeField, MARK_OWN } from "./cube-field.js";
 import { Ground } from "./ground.js";
 import { Lights } from "./lights.js";
 import { MoveMarker } from "./move-marker.js";
@@ -34,6 +39,8 @@ export class ArenaView {
     this.moveMarker = new MoveMarker(this.scene, "#ffffff");
     this.spawnMarker = new MoveMarker(this.scene, "#ffffff");
     this.colors = new OwnerColors();
+    this.framed = false; // the first view waits for the first welcome (setArena)
+    this.frameDue = false;
   }
 
   get canvas() {
@@ -61,8 +68,12 @@ export class ArenaView {
     this.renderer.dispose();
   }
 
-  /** The welcome named another arena size than the page did: rebuild floor and limits. */
+  /**
+   * Every welcome names the arena: another size than the page's rebuilds floor and limits.
+   * The first one also asks for the first view: the next frame frames the player's cubes.
+   */
   setArena(width, depth) {
+    if (!this.framed) this.frameDue = this.framed = true;
     if (width === this.arena[0] && depth === this.arena[1]) return;
     this.arena = [width, depth];
     this.ground.dispose();
@@ -71,24 +82,37 @@ export class ArenaView {
   }
 
   /**
-   * One frame. `drawn`: iterable of {id, x, z, owner}; `selection`: Selection; `hovered`: id;
-   * `provisional`: iterable of {x, z, owner} drawn paler (spawns not confirmed yet).
+   * One frame. `drawn`: iterable of {id, x, z, owner, own}; `selection`: Selection; `hovered`: id;
+   * `provisional`: iterable of {x, z, owner} drawn paler (spawns not confirmed yet). `now` is
+   * performance.now() (key pans and the hover pulse follow it); `dt` is not used any more.
    */
   draw(now, dt, drawn, count, selection, hovered, provisional = []) {
-    this.rig.update(dt);
+    if (this.frameDue) {
+      this.frameDue = false;
+      drawn = [...drawn]; // may be an iterator: it is read twice this frame
+      const own = [];
+      for (const d of drawn) if (d.own) own.push([d.x, d.z]);
+      this.rig.frameStart(own, this.arena[0], this.arena[1]);
+    }
+    this.rig.update(now);
+    const fog = this.scene.fog;
+    fog.near = this.rig.distance * FOG_NEAR;
+    fog.far = this.rig.distance * FOG_FAR;
     const cubes = this.cubes;
     cubes.begin(count);
     for (const p of provisional) {
       _c.copy(this.colors.get(p.owner)).lerp(WHITE, PROVISIONAL_LIGHTEN);
-      cubes.cube(p.x, p.z, _c.r, _c.g, _c.b);
+      cubes.cube(p.x, p.z, _c.r, _c.g, _c.b, MARK_OWN);
     }
     const inspected = selection.inspected;
+    const pulse = HOVER_LIGHTEN_LOW + (HOVER_LIGHTEN - HOVER_LIGHTEN_LOW) * (0.5 + 0.5 * Math.cos((2 * Math.PI * now) / HOVER_PULSE_MS));
     for (const d of drawn) {
       const selected = selection.has(d.id);
-      const lighten = d.id === hovered ? HOVER_LIGHTEN : selected ? SELECTED_LIGHTEN : 0;
+      const isHovered = d.id === hovered;
+      const lighten = isHovered ? pulse : selected ? SELECTED_LIGHTEN : 0;
       _c.copy(this.colors.get(d.owner));
       if (lighten) _c.lerp(WHITE, lighten);
-      cubes.cube(d.x, d.z, _c.r, _c.g, _c.b);
+      cubes.cube(d.x, d.z, _c.r, _c.g, _c.b, d.own ? MARK_OWN : 0, isHovered ? HOVER_LIFT : 0);
       if (selected) cubes.ring(d.x, d.z, SELECT_RING.r, SELECT_RING.g, SELECT_RING.b);
       else if (d.id === inspected) cubes.ring(d.x, d.z, INSPECT_RING.r, INSPECT_RING.g, INSPECT_RING.b);
     }

@@ -1,7 +1,9 @@
 /**
- * A top-down-ish RTS camera: looks at a ground point from a fixed pitch; pans with WASD and
- * a middle-button drag (the grabbed ground point stays under the pointer), zooms with the
- * wheel toward the pointer. Target and distance are clamped so the arena stays in view.
+ * A top-down-ish RTS camera: looks at a ground point from a fixed pitch; pans with WASD (by
+ * the time a key is held, at a speed that follows the zoom: scene/pan.js) and a middle-button
+ * drag (the grabbed ground point stays under the pointer), zooms with the wheel toward the
+ * pointer. Target and distance are clamped so the arena stays in view. Its first view frames
+ * the player's cubes with every one readable (frameStart, scene/framing.js).
  */
 
 import * as THREE from "three";
@@ -16,6 +18,8 @@ import {
 } from "../tunables.js";
 import { matchKey, PAN_KEYS } from "../input/key-bindings.js";
 import { isTyping } from "../input/typing.js";
+import { rigView, startView } from "./framing.js";
+import { PanKeys, panSpeed } from "./pan.js";
 
 const GROUND = new THREE.Plane(new THREE.Vector3(0, 1, 0), 0);
 const _ndc = new THREE.Vector2();
@@ -27,19 +31,23 @@ const _v = new THREE.Vector3();
 export class CameraRig {
   constructor(arenaWidth, arenaDepth) {
     this.target = new THREE.Vector3(0, 0, 0);
-    this.camera = new THREE.PerspectiveCamera(CAMERA_FOV, 1, 0.1, 1000);
+    // Near plane well in front of the nearest zoom: depth precision for the flat layers on the
+    // ground (grid, contact shadows, rings).
+    this.camera = new THREE.PerspectiveCamera(CAMERA_FOV, 1, 0.5, 1000);
     this.minDistance = CAMERA_MIN_DISTANCE;
+    this.viewWidth = 1;
+    this.viewHeight = 1;
     this.setBounds(arenaWidth, arenaDepth, true);
     this.raycaster = new THREE.Raycaster();
     this.element = null;
-    this.keys = new Set();
+    this.keys = new PanKeys(PAN_KEYS);
     this.grab = null; // the ground point held by a middle-button drag
     this.onWheel = (ev) => this.wheel(ev);
     this.onPointerDown = (ev) => this.pointerDown(ev);
     this.onPointerMove = (ev) => this.pointerMove(ev);
     this.onPointerUp = (ev) => this.pointerUp(ev);
     this.onKeyDown = (ev) => this.keyDown(ev);
-    this.onKeyUp = (ev) => this.keys.delete(ev.code);
+    this.onKeyUp = (ev) => this.keys.release(ev.code, ev.timeStamp);
     this.onBlur = () => this.keys.clear();
     // A middle press must not start the browser's autoscroll or paste.
     this.onMouseDown = (ev) => {
@@ -97,23 +105,33 @@ export class CameraRig {
     this.camera.updateProjectionMatrix();
   }
 
-  /** Per frame: WASD panning, `dt` in seconds. */
-  update(dt) {
+  /** The canvas's size in CSS pixels (the first view is framed for it). */
+  setViewport(width, height) {
+    this.viewWidth = width;
+    this.viewHeight = height;
+    this.setAspect(width / height);
+  }
+
+  /**
+   * The first view: frame own cubes `points` ([[x, z]]), or the arena when there are none,
+   * with every own cube on screen readable (scene/framing.js startView).
+   */
+  frameStart(points, arenaWidth, arenaDepth) {
+    const view = rigView(this.viewWidth, this.viewHeight);
+    const start = startView(view, points, [arenaWidth, arenaDepth], { minDistance: this.minDistance, maxDistance: this.maxDistance });
+    this.target.set(start.x, 0, start.z);
+    this.distance = start.distance;
+    this.apply();
+    return start;
+  }
+
+  /** Per frame: WASD panning for the time each key was held until `now` (ms, performance.now()). */
+  update(now) {
     if (this.keys.size === 0) return;
-    let dx = 0;
-    let dz = 0;
-    for (const code of this.keys) {
-      const dir = PAN_KEYS[code];
-      if (dir) {
-        dx += dir[0];
-        dz += dir[1];
-      }
-    }
+    const [dx, dz] = this.keys.take(now);
     if (dx === 0 && dz === 0) return;
-    // Screen heights per second: the visible ground height scales with the distance.
-    const speed = CAMERA_PAN_SPEED * this.distance * dt;
-    const len = Math.hypot(dx, dz);
-    this.moveTarget((dx / len) * speed, (dz / len) * speed);
+    const speed = panSpeed(this.distance, CAMERA_PAN_SPEED);
+    this.moveTarget(dx * speed, dz * speed);
   }
 
   moveTarget(dx, dz) {
@@ -227,6 +245,6 @@ export class CameraRig {
   keyDown(ev) {
     // A chord the keyboard binds (Shift+A selects all) is not a pan.
     if (ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target) || matchKey(ev) !== null) return;
-    if (ev.code in PAN_KEYS) this.keys.add(ev.code);
+    this.keys.press(ev.code, ev.timeStamp);
   }
 }

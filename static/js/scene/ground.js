@@ -8,21 +8,29 @@ import * as THREE from "three";
 const MINOR = 1;
 const MAJOR = 10;
 
-function gridGeometry(width, depth, step, skipEvery = 0) {
+/**
+ * Grid lines every `step` across the plate (every `skipEvery`-th left out: the major grid draws
+ * it), each cut into pieces `piece` long: a line reaching far behind the camera is clipped
+ * badly by some renderers (software WebGL dropped whole lines once the view came close).
+ */
+function gridGeometry(width, depth, step, skipEvery = 0, piece = MAJOR) {
   const hw = width / 2;
   const hd = depth / 2;
   const pts = [];
   const nx = Math.floor(width / step);
   const nz = Math.floor(depth / step);
+  const cut = (length) => Math.max(1, Math.ceil(length / piece));
   for (let i = 0; i <= nx; i++) {
     if (skipEvery && i % skipEvery === 0) continue;
     const x = -hw + i * step;
-    pts.push(x, 0, -hd, x, 0, hd);
+    const n = cut(depth);
+    for (let k = 0; k < n; k++) pts.push(x, 0, -hd + (depth * k) / n, x, 0, -hd + (depth * (k + 1)) / n);
   }
   for (let i = 0; i <= nz; i++) {
     if (skipEvery && i % skipEvery === 0) continue;
     const z = -hd + i * step;
-    pts.push(-hw, 0, z, hw, 0, z);
+    const n = cut(width);
+    for (let k = 0; k < n; k++) pts.push(-hw + (width * k) / n, 0, z, -hw + (width * (k + 1)) / n, 0, z);
   }
   const geo = new THREE.BufferGeometry();
   geo.setAttribute("position", new THREE.Float32BufferAttribute(pts, 3));
