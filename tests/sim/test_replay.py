@@ -3,6 +3,7 @@ first tick that differs is named, and a log of an older rules version still veri
 
 import math
 import random
+import zlib
 
 import msgspec
 import pytest
@@ -370,6 +371,22 @@ def test_a_seek_lands_on_the_identical_state_whatever_the_checkpoint_spacing(spa
         for _ in range(min(9, 400 - tick)):
             cursor.step()
         assert cursor.state.checkpoint(0.0) == states[cursor.tick], (spacing, tick, cursor.tick)
+
+
+def test_a_packed_checkpoint_restores_exactly_even_off_the_quantisers_grid():
+    header, chunks, _, live = record(8, ticks=120)
+    assert replay.unpack(header, replay.pack(live)).checkpoint(0.0) == live.checkpoint(0.0)
+    blob = msgspec.msgpack.decode(zlib.decompress(replay.pack(live).blob))
+    assert blob["coords"][0] == "g" and "r" in {h[2] for h in blob["history"]}  # the compact forms
+    ent = next(iter(live.world.entities.values()))
+    ent.x, ent.tz = 0.123456789, -0.0  # no step makes these: kept as doubles, bit for bit
+    tick, positions = live.history[2]
+    positions[next(iter(positions))] = (1 / 3, 2.0)
+    again = replay.unpack(header, replay.pack(live))
+    assert again.checkpoint(0.0) == live.checkpoint(0.0)
+    same = again.world.entities[ent.id]
+    assert same.x == 0.123456789 and math.copysign(1.0, same.tz) == -1.0
+    assert dict(again.history)[tick] == positions
 
 
 def test_a_bigger_match_gets_closer_checkpoints_within_the_memory_bound():
