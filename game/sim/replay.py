@@ -221,7 +221,7 @@ CHECKPOINT_BYTES = 64 << 20  # a cursor's checkpoints together (compressed), at 
 @dataclass(slots=True, frozen=True)
 class Saved:
     """A checkpoint the cursor keeps: the state at `tick`, packed (arrays, msgpack, zlib): one
-    object, ~55 KB at 2,000 cubes, nothing for the garbage collector to walk."""
+    object, ~66 KB at 2,000 cubes, nothing for the garbage collector to walk."""
 
     tick: int
     blob: bytes
