@@ -110,6 +110,13 @@ export function installDebugHook(app, target = window) {
     groundAt(x, y) {
       return app.groundAt(x, y);
     },
+    /**
+     * Draw the current frame `n` more times, each waited for until drawn (GPU or software
+     * rasteriser included), and return the ms each took (benchmarks/frame_time.py).
+     */
+    renderTimes(n = 20) {
+      return app.view.renderer.timeRenders(n);
+    },
     /** Per-frame JS time in ms (filled with ?bench=N). */
     get frameTimes() {
       return app.frameTimes;

@@ -109,7 +109,7 @@ export const HOVER_LIFT = 0.3;
 export const SELECTED_LIGHTEN = 0.2;
 /** Every cube's contact shadow: a soft dark blob this many units wider than the cube on each
  * side, this dark at its middle, nudged (units per unit of height) away from the sun. */
-export const SHADOW_SPREAD = 0.42;
+export const SHADOW_SPREAD = 0.35;
 export const SHADOW_OPACITY = 0.55;
 export const SHADOW_OFFSET = [-0.08, -0.1];
 /** Cube edges are darkened by this much (a bevel that keeps touching cubes apart)... */

@@ -78,7 +78,7 @@ function cubeMaterial() {
 }
 
 /**
- * The contact shadows: a soft rounded square on the ground under each cube, read straight
+ * The contact shadows: a soft rounded square on the ground around each cube, read straight
  * from the cube's instance matrix (its translation). A lifted cube's shadow spreads and fades.
  */
 function shadowMaterial() {
@@ -97,11 +97,15 @@ function shadowMaterial() {
       void main() {
         vec3 c = instanceMatrix[3].xyz;
         float lift = max(0.0, c.y - ${half.toFixed(4)});
-        float grow = 1.0 + 1.2 * lift;
+        vec2 at = position.xz;
+        // The frame's hole is the footprint, hidden by a cube on the ground; under a lifted
+        // one part of it shows, so the hole closes.
+        if (max(abs(at.x), abs(at.y)) < ${(half + 0.001).toFixed(4)}) at *= max(0.0, 1.0 - 2.5 * lift);
+        vAt = at;
         vFade = 1.0 / (1.0 + 3.0 * lift);
-        vAt = position.xz * grow;
-        vec3 p = vec3(c.x + offset.x * (c.y + ${half.toFixed(4)}) + vAt.x, 0.02, c.z + offset.y * (c.y + ${half.toFixed(4)}) + vAt.y);
-        vAt /= grow;
+        at *= 1.0 + 1.2 * lift;
+        float top = c.y + ${half.toFixed(4)};
+        vec3 p = vec3(c.x + offset.x * top + at.x, 0.02, c.z + offset.y * top + at.y);
         gl_Position = projectionMatrix * viewMatrix * vec4(p, 1.0);
       }`,
     fragmentShader: `
@@ -118,14 +122,29 @@ function shadowMaterial() {
   });
 }
 
+/**
+ * A flat square frame on the ground, from `inner` to `outer` (half sides): a contact shadow
+ * only shows around the cube (its footprint is always behind the cube), so only that is drawn.
+ */
+function squareFrame(inner, outer) {
+  const pts = [];
+  const quad = (x0, z0, x1, z1) => pts.push(x0, 0, z0, x0, 0, z1, x1, 0, z1, x0, 0, z0, x1, 0, z1, x1, 0, z0);
+  quad(-outer, -outer, outer, -inner);
+  quad(-outer, inner, outer, outer);
+  quad(-outer, -inner, -inner, inner);
+  quad(inner, -inner, outer, inner);
+  const geo = new THREE.BufferGeometry();
+  geo.setAttribute("position", new THREE.Float32BufferAttribute(pts, 3));
+  return geo;
+}
+
 export class CubeField {
   constructor(scene, capacity = CUBE_CAPACITY_STEP) {
     this.scene = scene;
     this.size = CUBE_SIZE;
     this.cubeGeometry = new THREE.BoxGeometry(CUBE_SIZE, CUBE_SIZE, CUBE_SIZE);
     this.cubeMaterial = cubeMaterial();
-    const s = CUBE_SIZE + 2 * SHADOW_SPREAD;
-    this.shadowGeometry = new THREE.PlaneGeometry(s, s).rotateX(-Math.PI / 2);
+    this.shadowGeometry = squareFrame(CUBE_SIZE / 2, CUBE_SIZE / 2 + SHADOW_SPREAD);
     this.shadowMaterial = shadowMaterial();
     this.ringGeometry = new THREE.RingGeometry(CUBE_SIZE * 0.8, CUBE_SIZE * 1.0, 32).rotateX(-Math.PI / 2);
     this.ringMaterial = new THREE.MeshBasicMaterial({ color: "#ffffff", toneMapped: false });

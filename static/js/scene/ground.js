@@ -1,6 +1,7 @@
 /**
  * The floor: a dark surround, the arena plate with a 1-unit grid (major lines every 10),
- * and a low amber rim along the arena's bounds so its edge is plain at any zoom.
+ * and a low amber rim along the arena's bounds so its edge is plain at any zoom. The fog
+ * (scene/arena-renderer.js, ranged by the view) fades it all into the background far away.
  */
 
 import * as THREE from "three";
@@ -37,6 +38,23 @@ function gridGeometry(width, depth, step, skipEvery = 0, piece = MAJOR) {
   return geo;
 }
 
+/** The ground from -outer to outer on both axes, less the plate's width x depth in the middle. */
+function frameGeometry(outer, width, depth) {
+  const hw = width / 2;
+  const hd = depth / 2;
+  const quads = [
+    [-outer, -outer, outer, -hd],
+    [-outer, hd, outer, outer],
+    [-outer, -hd, -hw, hd],
+    [hw, -hd, outer, hd],
+  ];
+  const pts = [];
+  for (const [x0, z0, x1, z1] of quads) pts.push(x0, 0, z0, x0, 0, z1, x1, 0, z1, x0, 0, z0, x1, 0, z1, x1, 0, z0);
+  const geo = new THREE.BufferGeometry();
+  geo.setAttribute("position", new THREE.Float32BufferAttribute(pts, 3));
+  return geo;
+}
+
 export class Ground {
   constructor(scene, width, depth) {
     this.scene = scene;
@@ -45,11 +63,11 @@ export class Ground {
     this.disposables = [];
     const side = Math.max(width, depth);
 
-    const surround = this.mesh(new THREE.PlaneGeometry(side * 8, side * 8), new THREE.MeshLambertMaterial({ color: "#151a21" }));
-    surround.rotation.x = -Math.PI / 2;
-    surround.position.y = -0.02;
-
-    const plate = this.mesh(new THREE.PlaneGeometry(width, depth), new THREE.MeshLambertMaterial({ color: "#2b3440" }));
+    // Unlit: a flat floor's light is the same everywhere, and these two cover the whole view
+    // (the colours are what the hemisphere and sun made of #2b3440 and #151a21). The surround
+    // is a frame around the plate, so no pixel is drawn twice.
+    this.mesh(frameGeometry(side * 4, width, depth), new THREE.MeshBasicMaterial({ color: "#14191f" })).position.y = -0.02;
+    const plate = this.mesh(new THREE.PlaneGeometry(width, depth), new THREE.MeshBasicMaterial({ color: "#283140" }));
     plate.rotation.x = -Math.PI / 2;
 
     // Fine lines only where they do not swamp the view.
