@@ -22,6 +22,7 @@ RESYNCS_PER_S = 5
 CHAT_MAX_CHARS = 200
 CHAT_BURST = 5
 CHAT_WINDOW_S = 10.0
+CHAT_HISTORY = 20  # the latest lines a welcome carries, for a socket that joins (or comes back) later
 
 # World
 CUBE_CAP_PER_PLAYER = 50

@@ -14,6 +14,7 @@ burst more across a change of owner, nothing worse).
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from game import limits
@@ -35,6 +36,8 @@ class Chat:
 
     def __init__(self) -> None:
         self.buckets: dict[int, TokenBucket] = {}
+        # The latest lines, for welcomes (in memory: after an adoption they start again).
+        self.recent: deque[dict] = deque(maxlen=limits.CHAT_HISTORY)
 
     def say(self, state: MatchState, player: int, text: str, now: float) -> Said:
         """Take `player`'s line at loop time `now`: recorded and returned for the match, or refused."""
@@ -51,9 +54,9 @@ class Chat:
             return Said(refusal=refusal("rate_limited", message, wait))
         tick = state.world.tick
         state.events.append(Event(tick, "chat", player, {"text": text}))
-        return Said(
-            line={"type": "chat", "player": player, "nick": seat.nickname, "text": text, "tick": tick}
-        )
+        line = {"type": "chat", "player": player, "nick": seat.nickname, "text": text, "tick": tick}
+        self.recent.append(line)
+        return Said(line=line)
 
 
 def refusal(code: str, message: str, retry_ms: int | None = None) -> dict:

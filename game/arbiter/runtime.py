@@ -254,6 +254,7 @@ class MatchRuntime:
             "ack": seat.ack if seat else None,
             "players": state.players(),
             "snap": self._full().as_dict(binary),
+            "chat": list(self.chat_room.recent),  # oldest first: what a late or returning socket missed
             "build": settings.BUILD_ID,  # a page built from other code is told to reload
         }
 

@@ -48,6 +48,7 @@ class Client:
     def __init__(self, match: Match, session_key: str | None = None, query: str = "", origin=ORIGIN):
         from cubearena.asgi import application
 
+        self.session_key = session_key  # a second Client with it is the same player (a reload)
         headers = [origin] if origin else []
         if session_key:
             headers.append((b"cookie", f"sessionid={session_key}".encode()))

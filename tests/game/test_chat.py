@@ -110,3 +110,20 @@ async def test_it_records_each_line_as_a_chat_event():
     assert [e["code"] for e in errors] == ["chat_empty"]
     await a.close()
     await b.close()
+
+
+async def test_a_welcome_carries_the_latest_lines_for_a_socket_that_joins_late_or_comes_back():
+    alice, bob, match, a, b = await two_players()
+    assert a.welcome["chat"] == []
+    lines = []
+    for n in range(limits.CHAT_BURST):
+        await a.send(chat(f"line {n}"))
+        lines.append(await b.next("chat", where=lambda m, n=n: m["text"] == f"line {n}"))
+    await b.close()
+    again = Client(match, b.session_key)  # bob reloads the page
+    welcome = await again.connect()
+    assert welcome["chat"] == lines  # oldest first, as they were sent
+    watcher = Client(match, query="role=spectator")
+    assert (await watcher.connect())["chat"] == lines
+    for client in (a, again, watcher):
+        await client.close()

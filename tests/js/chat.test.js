@@ -53,6 +53,20 @@ test("the log keeps checked lines, marks our own, and drops the oldest past its 
   assert.deepEqual(log.lines.map((l) => [l.kind, l.text]), [["chat", "yo"], ["note", "refused"], ["chat", "last"]]);
 });
 
+test("a welcome's history adds the lines not shown yet, in order, and none twice", () => {
+  const log = new ChatLog(10);
+  const line = (player, text, tick) => ({ type: "chat", player, nick: `p${player}`, text, tick });
+  log.add(line(2, "hi", 5), 1);
+  log.note("refused");
+  // A reconnect's welcome: the line already shown, then two missed while away.
+  const added = log.merge([line(2, "hi", 5), line(1, "back", 9), line(2, "wb", 9), { type: "snap" }], 1);
+  assert.deepEqual(added.map((l) => [l.text, l.own]), [["back", true], ["wb", false]]);
+  assert.deepEqual(log.lines.map((l) => l.text), ["hi", "refused", "back", "wb"]);
+  assert.deepEqual(log.merge([line(2, "wb", 9)], 1), []); // the same welcome again adds nothing
+  assert.deepEqual(log.merge(undefined, 1), []); // an older server's welcome has no history
+  assert.equal(log.merge([line(2, "hi", 12)], 1).length, 1); // the same words said again later
+});
+
 // -- the session -------------------------------------------------------------------------
 
 let timers;
@@ -253,4 +267,15 @@ test("the panel keeps at most its scrollback in the page", async (t) => {
   assert.equal(panel.list.childElementCount, panel.log.max);
   assert.equal(panel.list.children[0].children[1].textContent, "n5");
   panel.dispose();
+});
+
+test("the panel shows a welcome's history, and after a reconnect only the lines it missed", async (t) => {
+  t.after(() => delete globalThis.document);
+  const { sock, lines } = await panelFor();
+  const line = (player, nick, text, tick) => ({ type: "chat", player, nick, text, tick });
+  sock.receive(line(2, "bob", "hi", 12));
+  assert.deepEqual(lines(), ["bob: hi"]);
+  const again = { ...welcome({ tick: 30, players: [] }), chat: [line(2, "bob", "hi", 12), line(2, "bob", "<i>wb</i>", 20)] };
+  sock.receive(again); // the same socket's welcome after the match moved: the history it carries
+  assert.deepEqual(lines(), ["bob: hi", "bob: <i>wb</i>"]);
 });

@@ -51,7 +51,10 @@ export class ChatPanel {
     };
     on("chat", (ev) => this.show(this.log.add(ev.detail, session.you ?? null)));
     on("chat-refused", (ev) => this.refused(ev.detail.code, ev.detail.retry_ms ?? null));
-    on("welcome", () => this.setRole(session.isPlayer ? "player" : "spectator"));
+    on("welcome", (ev) => {
+      this.setRole(session.isPlayer ? "player" : "spectator");
+      for (const line of this.log.merge(ev.detail.chat, session.you ?? null)) this.show(line);
+    });
     on("state", () => this.refresh());
     on("ended", () => this.refresh());
     return this;

@@ -70,6 +70,10 @@ export function chatLine(msg, you = null) {
   };
 }
 
+function lineKey(line) {
+  return `${line.tick}|${line.player}|${line.text}`;
+}
+
 /** The scrollback: chat lines and the panel's own notes (refusals), newest last, capped. */
 export class ChatLog {
   constructor(max = CHAT_SCROLLBACK) {
@@ -82,6 +86,25 @@ export class ChatLog {
     const line = chatLine(msg, you);
     if (line) this.push(line);
     return line;
+  }
+
+  /**
+   * Add a welcome's `chat` history (oldest first) without showing a line twice: after a
+   * reconnect it holds lines already shown (same tick, player and text) and the ones missed.
+   * The lines added, in order.
+   */
+  merge(history, you = null) {
+    if (!Array.isArray(history)) return [];
+    const shown = new Set(this.lines.filter((l) => l.kind === "chat").map(lineKey));
+    const added = [];
+    for (const msg of history) {
+      const line = chatLine(msg, you);
+      if (!line || shown.has(lineKey(line))) continue;
+      shown.add(lineKey(line));
+      this.push(line);
+      added.push(line);
+    }
+    return added;
   }
 
   /** Add a note only this player sees (a refusal). */
