@@ -278,10 +278,13 @@ def main(
     print(f"  audit batch (once a second) p50 {statistics.median(audit_ms):6.2f} ms")
     deltas = [s for s in sizes if not s[2]]
     fulls = [s for s in sizes if s[2]]
-    print(
-        f"  delta snap: JSON {statistics.median(d[0] for d in deltas):,.0f} B, msgpack {statistics.median(d[1] for d in deltas):,.0f} B; "
-        f"keyframe: JSON {statistics.median(f[0] for f in fulls):,.0f} B, msgpack {statistics.median(f[1] for f in fulls):,.0f} B"
-    )
+
+    def sizes_of(snaps) -> str:  # a run shorter than a keyframe's period has none
+        if not snaps:
+            return "none"
+        return f"JSON {statistics.median(x[0] for x in snaps):,.0f} B, msgpack {statistics.median(x[1] for x in snaps):,.0f} B"
+
+    print(f"  delta snap: {sizes_of(deltas)}; keyframe: {sizes_of(fulls)}")
     per_player = (sum(d[1] for d in deltas) + sum(f[1] for f in fulls)) / seconds
     print(f"  msgpack bytes per player per second (snaps only): {per_player / 1000:,.1f} KB/s")
     log.flush(now, last=True)
