@@ -5,9 +5,12 @@ import asyncio
 import signal
 
 import pytest
+from channels.db import database_sync_to_async
 from django.db import connection
 
-from .cluster import Socket, create_match, guest
+from lobby.models import Match, MatchEvent, Participation
+
+from .cluster import Socket, TcpProxy, create_match, guest
 
 
 async def adverts_show(cluster, test, timeout: float = 10) -> dict:
@@ -201,21 +204,24 @@ async def test_when_the_owning_server_goes_its_players_reconnect_to_the_adopter(
         await account.close()
 
 
+async def a_match_on_s1(make_cluster, nickname: str, env: dict, **kwargs):
+    """Two servers with their arbiters; a new match of `nickname`'s, which lands on s1, with
+    their socket there: (cluster, account, match, socket)."""
+    cluster = make_cluster(servers=2, arbiters=0, auditor=False, affinity=True, env=env, **kwargs)
+    await adverts_show(cluster, lambda ads: set(ads) == {"s1", "s2"})
+    one = cluster.servers[0]
+    account = await guest(one.url, nickname)
+    match = await create_match(account, name=f"{nickname}'s", tick_rate=20)
+    assert match["ws"].startswith("/s/s1/")
+    return cluster, account, match, await play(account, match, one)
+
+
 async def test_a_killed_servers_player_leaves_no_ghost_seat_and_its_empty_match_ends(make_cluster):
     """kill -9 of the server that ran both a match and its only socket: the other server adopts
     the match, finds the seat's socket never comes back, sets it offline and ends the empty match."""
-    from channels.db import database_sync_to_async
-
-    from lobby.models import Match, MatchEvent, Participation
-
     env = {**FAST, "CUBEARENA_MATCH_EMPTY_GRACE_S": "2"}
-    cluster = make_cluster(servers=2, arbiters=0, auditor=False, affinity=True, env=env)
+    cluster, carol, alone, c = await a_match_on_s1(make_cluster, "carol", env)
     one, two = cluster.servers
-    await adverts_show(cluster, lambda ads: set(ads) == {"s1", "s2"})
-    carol = await guest(one.url, "carol")
-    alone = await create_match(carol, name="alone", tick_rate=20)
-    assert alone["ws"].startswith("/s/s1/")
-    c = await play(carol, alone, one)
     one.proc.send_signal(signal.SIGKILL)
 
     def state():
@@ -241,19 +247,11 @@ async def test_a_server_cut_off_from_redis_acknowledges_nothing_more_and_its_pla
     renew its lease, so its sockets hear nothing more; the other server adopts the match once the
     lease lapses; the player, reconnecting as the browser does after a silence, plays on there
     with nothing acknowledged lost; when the link comes back the old owner steps down."""
-    from .cluster import TcpProxy
-
     proxy = TcpProxy("127.0.0.1", redis_server.port)
     try:
         cut_off = {"REDIS_URL": f"redis://127.0.0.1:{proxy.port}/0"}
-        shape = {"servers": 2, "arbiters": 0, "auditor": False, "affinity": True}
-        cluster = make_cluster(**shape, env=FAST, server_env=[cut_off])
-        one, two = cluster.servers
-        await adverts_show(cluster, lambda ads: set(ads) == {"s1", "s2"})
-        alice = await guest(one.url, "alice")
-        match = await create_match(alice, name="cut off", tick_rate=20)
-        assert match["ws"].startswith("/s/s1/")
-        a = await play(alice, match, one)
+        cluster, alice, match, a = await a_match_on_s1(make_cluster, "alice", FAST, server_env=[cut_off])
+        one = cluster.servers[0]
         await a.until_acked(await a.cmd("spawn", at=[4, 4], cid="last"))
         acked = {e["id"]: (e["tx"], e["tz"]) for e in a.ents.values()}
         tick = a.last_tick
