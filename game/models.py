@@ -8,6 +8,7 @@ asked, when, and what came of it.
 from django.conf import settings
 from django.db import models
 
+from lobby.fastjson import FastJSONEncoder
 from lobby.models import Match, Player
 
 
@@ -74,12 +75,12 @@ class MatchLogChunk(models.Model):
     last_tick = models.PositiveIntegerField()
     version = models.PositiveSmallIntegerField()  # the input log's LOG_VERSION
     entries = models.BinaryField()
-    keyframe = models.JSONField(null=True, blank=True)
+    keyframe = models.JSONField(null=True, blank=True, encoder=FastJSONEncoder)
     # A short hash of the state at `last_tick` (game/sim/replay.digest): every chunk's end is checked.
     digest = models.CharField(max_length=16, blank=True)
     # On an adopter's first chunk: the state it resumed from (the checkpoint plus the entries it
     # replayed), at a tick inside or just before the chunk; a replay must pass through it exactly.
-    resumed = models.JSONField(null=True, blank=True)
+    resumed = models.JSONField(null=True, blank=True, encoder=FastJSONEncoder)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

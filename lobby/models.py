@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from lobby.fastjson import FastJSONEncoder
 from lobby.limits import DEFAULT_ARENA, DEFAULT_TICK_RATE
 
 PALETTE = [
@@ -76,7 +77,7 @@ class Match(models.Model):
     last_tick = models.PositiveIntegerField(default=0)
     last_tick_at = models.DateTimeField(null=True, blank=True)
     # The world as of the last flush, so another worker can adopt the match.
-    checkpoint = models.JSONField(null=True, blank=True)
+    checkpoint = models.JSONField(null=True, blank=True, encoder=FastJSONEncoder)
     # The arbiter's tick lag (due time to snapshot sent) since it took the match: a sparse
     # histogram {"<ms>": count} in 1 ms buckets, written with each flush (lobby/ticklag.py).
     tick_lag = models.JSONField(null=True, blank=True)
