@@ -4,6 +4,8 @@ log, streamed as the live match's own snapshots, so the browser needs no rules e
 The server replays the log (game/sim/replay.Cursor, under the rules version the match was
 played with) and sends, as a spectator of the replay would see it:
 
+- `replay.preparing`: `{tick, first, last}` at once and every half second while the log is played
+  through once before the first frame (a 30-minute match of 2,000 cubes: about a minute);
 - `replay`: the match's name, arena, speed and tick rate, its first and last tick, and the
   seek bar's marks `[tick, kind, player]` (joins, leaves, kicks, corrections, warnings);
 - `snap` (the live format, docs/protocol.md): a full snap after each seek, then one delta a tick;
@@ -81,13 +83,28 @@ def encoded_entries(match: Match) -> list[bytes]:
     return entries
 
 
-def prepare(header: replay.Header, entries: list) -> replay.Cursor:
-    """One pass over the log (CPU only: a thread of its own, not Django's sync thread). Like
-    every other use of the cursor that replays (a seek, a step and its snap), it never runs on
-    the event loop's thread: a big match's seek is tens of milliseconds of CPU."""
-    cursor = replay.Cursor(header, entries, every=CHECKPOINT_EVERY_S * header.settings.tick_rate)
-    cursor.prepare()
-    return cursor
+def cursor_for(header: replay.Header, entries: list) -> replay.Cursor:
+    return replay.Cursor(header, entries, every=CHECKPOINT_EVERY_S * header.settings.tick_rate)
+
+
+PROGRESS_EVERY_S = 0.5  # while a big match's log is prepared (up to a minute), the page is told how far
+
+
+async def prepare(cursor: replay.Cursor, progress) -> None:
+    """One pass over the log (CPU only: a thread of its own, not Django's sync thread), with
+    `progress(tick)` awaited now and every PROGRESS_EVERY_S until it is done. Like every other
+    use of the cursor that replays (a seek, a step and its snap), it never runs on the event
+    loop's thread: a big match's seek is tens of milliseconds of CPU."""
+    job = asyncio.ensure_future(asyncio.to_thread(cursor.prepare))
+    try:
+        while True:
+            await progress(cursor.prepared)
+            done, _ = await asyncio.wait({job}, timeout=PROGRESS_EVERY_S)
+            if done:
+                return job.result()
+    finally:  # the page went away: the pass finishes in its thread, its result unread
+        if not job.done():
+            job.cancel()
 
 
 class ReplayConsumer(AsyncWebsocketConsumer):
@@ -103,7 +120,9 @@ class ReplayConsumer(AsyncWebsocketConsumer):
             header, entries, match = await database_sync_to_async(load)(
                 match_id, self.scope.get("session"), query.get("code", [None])[0]
             )
-            self.cursor = await asyncio.to_thread(prepare, header, entries)
+            cursor = await asyncio.to_thread(cursor_for, header, entries)
+            await prepare(cursor, lambda tick: self._preparing(cursor, tick))
+            self.cursor = cursor
         except Refused as refusal:
             await self.close(code=refusal.code, reason=refusal.reason)
             return
@@ -135,6 +154,10 @@ class ReplayConsumer(AsyncWebsocketConsumer):
         await self._full(await asyncio.to_thread(self._full_snap))
         await self._state()
         self.runner = asyncio.get_running_loop().create_task(self._run())
+
+    async def _preparing(self, cursor: replay.Cursor, tick: int) -> None:
+        progress = {"type": "replay.preparing", "tick": tick, "first": cursor.first, "last": cursor.last}
+        await self._send(progress)
 
     async def disconnect(self, code):
         if self.runner is not None:

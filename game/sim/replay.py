@@ -366,6 +366,7 @@ class Cursor:
         self.saved_bytes = 0
         self._keep(pack(self.state))
         self.marks: list[tuple[int, str, int | None]] = []
+        self.prepared = self.first  # how far `prepare` has come (read by another thread: progress)
 
     def prepare(self) -> None:
         """One pass over the log: checkpoints and marks; leaves the cursor at the start."""
@@ -385,6 +386,7 @@ class Cursor:
                     if not self.marks or self.marks[-1] != mark:
                         self.marks.append(mark)
             self._play(entry)
+            self.prepared = entry.tick
             ticks = self.tick - self.ticks[-1]
             if ticks >= gap and (
                 ticks >= self.every or (self.replay_s is not None and clock() - since >= self.replay_s)

@@ -195,3 +195,32 @@ async def test_the_cursors_work_never_runs_on_the_event_loops_thread(monkeypatch
     await v.ws.disconnect()
     assert {name for name, _ in calls} == {"prepare", "seek", "step"}
     assert [c for c in calls if c[1] == "loop"] == []
+
+
+async def test_the_page_is_told_how_far_the_log_is_prepared_before_the_first_frame(monkeypatch, settings):
+    """A big match's one pass takes up to a minute: the page hears how far it has come, at once
+    and then every PROGRESS_EVERY_S, in order, before `replay`."""
+    from game.edge import replay as edge
+    from game.sim import replay
+
+    real = replay.Cursor.prepare
+
+    def slow(self):
+        time.sleep(0.2)  # a long log's pass, in its worker thread
+        real(self)
+
+    monkeypatch.setattr(replay.Cursor, "prepare", slow)
+    monkeypatch.setattr(edge, "PROGRESS_EVERY_S", 0.02)
+    match = await database_sync_to_async(record_match)("progress", ticks=60)
+    v = Viewer(match)
+    ok, _ = await v.ws.connect(timeout=10)
+    assert ok
+    seen = []
+    while (msg := json.loads(await v.ws.receive_from(timeout=10)))["type"] == "replay.preparing":
+        seen.append(msg)
+    assert msg["type"] == "replay", msg
+    assert len(seen) >= 3, seen
+    ticks = [m["tick"] for m in seen]
+    assert ticks == sorted(ticks) and seen[0]["first"] <= ticks[0] and ticks[-1] <= seen[0]["last"]
+    assert seen[0]["last"] == msg["last"]
+    await v.ws.disconnect()

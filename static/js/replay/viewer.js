@@ -85,6 +85,13 @@ function send(msg) {
 socket.addEventListener("message", (ev) => {
   const msg = JSON.parse(ev.data);
   switch (msg.type) {
+    case "replay.preparing": {
+      // A long match's log is played through once before the first frame (up to a minute).
+      const span = Math.max(1, msg.last - msg.first);
+      const pct = Math.min(100, Math.max(0, Math.round((100 * (msg.tick - msg.first)) / span)));
+      dom.status.textContent = `preparing the replay: ${pct} %`;
+      break;
+    }
     case "replay":
       info = msg;
       world.configure(msg.speed, msg.tick_rate);
