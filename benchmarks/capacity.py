@@ -148,15 +148,6 @@ class OwnPostgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def fresh_database(base: str) -> str:
-    import psycopg
-
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return f"{base}/{DB_NAME}"
-
-
 class Scaled(systems.Scaled):
     """systems.Scaled on the given Redis and database, with its own prefix, plus the auditor.
 
@@ -188,17 +179,7 @@ class Scaled(systems.Scaled):
         channels = ["arbiter"] * self.n_workers + (["auditor"] if self.auditor else [])
         worker_env = {k: v for k, v in self.servers[0].env.items() if k != "CUBEARENA_SERVER_NAME"}
         for i, channel in enumerate(channels):
-            log = open(Path(self._tmp.name) / f"worker{i}-{channel}.log", "w")
-            self._logs.append(log)
-            self.workers.append(
-                subprocess.Popen(
-                    [sys.executable, "manage.py", "runworker", channel],
-                    cwd=ROOT,
-                    env=worker_env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
+            self._start_worker(channel, f"worker{i}-{channel}", worker_env)
         self._wait_healthy()
         self.urls = [s.url for s in self.servers]
         if self.kind != "scaled":
@@ -949,10 +930,10 @@ def main() -> int:
     sims: list[dict] = []
     try:
         if args.shared:
-            redis_url, db_url = SHARED_REDIS, fresh_database(SHARED_POSTGRES)
+            redis_url, db_url = SHARED_REDIS, systems.reset_database(DB_NAME, SHARED_POSTGRES)
         else:
             redis_srv, pg_srv = OwnRedis().start(), OwnPostgres().start()
-            redis_url, db_url = redis_srv.url, fresh_database(pg_srv.base)
+            redis_url, db_url = redis_srv.url, systems.reset_database(DB_NAME, pg_srv.base)
         with (
             Scaled(redis_url, db_url, args.system, auditor=not args.no_auditor) as system,
             tempfile.TemporaryDirectory(prefix="cubearena-capacity-") as tmp,

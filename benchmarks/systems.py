@@ -91,14 +91,14 @@ class Embedded(System):
             self.server.stop()
 
 
-def reset_database(name: str = BENCH_DB) -> str:
-    """A fresh, empty PostgreSQL database; its URL."""
+def reset_database(name: str = BENCH_DB, base: str = POSTGRES) -> str:
+    """A fresh, empty PostgreSQL database on the server at `base`; its URL."""
     import psycopg
 
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{POSTGRES}/{name}"
+    return f"{base}/{name}"
 
 
 class Scaled(System):
