@@ -103,7 +103,6 @@ class MatchRuntime:
         # what the store must hold, and what it is rewritten with if it lost them.
         self.tail: list[tuple[int, bytes]] = []
         self.log_synced = False  # the store holds `tail` up to `logged_tick`
-        self.log_failing = False  # the last append failed: the state runs ahead of the log
         # Joins that came while the log was failing: a welcome then would show (and acknowledge)
         # what the log does not hold, so they wait for it (or, if the match went elsewhere, look again).
         self.held_joins: list[MatchJoin] = []
@@ -139,6 +138,11 @@ class MatchRuntime:
             MatchAuditDue: self.audit_due,
             MatchAlive: self.alive,
         }
+
+    @property
+    def log_failing(self) -> bool:
+        """The last append failed (a retry time is set only then): the state runs ahead of the log."""
+        return not self.log_synced and self.log_retry_at > 0
 
     async def handle(self, msg: Message) -> None:
         """Apply one message to the match: the only way anything changes it."""
@@ -432,13 +436,12 @@ class MatchRuntime:
         except Exception as exc:
             if self.log_synced:
                 log.warning("match %s: input log unreachable, snapshots wait for it: %r", self.match_id, exc)
-            self.log_synced, self.log_failing = False, True
+            self.log_synced = False
             self.log_retry_at = self.loop.time() + 0.5
             return False
         if answer == NOT_OURS:
             self.step_down()
             return False
-        self.log_failing = False
         if not self.log_synced and self.logged_tick >= 0:
             log.warning("match %s: input log written again (%d entries)", self.match_id, len(self.tail))
         self.log_synced, self.logged_tick = True, tick
