@@ -342,7 +342,7 @@ class MatchState:
             "tick": w.tick,
             "next_id": w.next_id,
             "ents": [[e.id, e.owner, e.x, e.z, e.tx, e.tz] for e in w.entities.values()],
-            "seats": {str(s.player): _seat_row(s, now) for s in self.seats.values()},
+            "seats": {str(s.player): seat_row(s, now) for s in self.seats.values()},
             "history": [[t, list(pos.items())] for t, pos in self.history],  # [id, [x, z]] in JSON
             "born": [[i, t] for i, t in self.born.items()],
         }
@@ -373,7 +373,8 @@ class MatchState:
 CHECKPOINT_VERSION = 2
 
 
-def _seat_row(s: Seat, now: float) -> list:
+def seat_row(s: Seat, now: float) -> list:
+    """A seat as a checkpoint keeps it (rate state as ages before `now`); replay.pack keeps it so too."""
     b = s.bucket
     return [
         s.nickname,

@@ -34,7 +34,7 @@ import msgspec
 
 from . import inputlog, rulesets
 from .inputlog import Entry
-from .match import MatchState, _seat_row
+from .match import MatchState, seat_row
 from .rulesets import Settings
 from .world import Entity
 
@@ -249,7 +249,7 @@ def pack(state: MatchState) -> Saved:
     data = {
         "tick": w.tick,
         "next_id": w.next_id,
-        "seats": {str(s.player): _seat_row(s, 0.0) for s in state.seats.values()},
+        "seats": {str(s.player): seat_row(s, 0.0) for s in state.seats.values()},
         "ids": ids.tobytes(),
         "owners": array("q", [e.owner for e in ents]).tobytes(),
         "coords": coords,
