@@ -21,6 +21,7 @@ from game import limits
 from game.sim.commands import Event
 from game.sim.match import MatchState
 from game.sim.rates import TokenBucket
+from game.wire.protocol import ProtocolError
 
 
 @dataclass(slots=True, frozen=True)
@@ -60,8 +61,6 @@ class Chat:
 
 
 def refusal(code: str, message: str, retry_ms: int | None = None) -> dict:
-    """The `error` its sender gets (it has no seq), marked as about chat."""
-    msg = {"type": "error", "code": code, "message": message, "about": "chat"}
-    if retry_ms is not None:
-        msg["retry_ms"] = retry_ms
-    return msg
+    """The `error` its sender gets (it has no seq), marked as about chat, as the socket's own
+    chat refusals are."""
+    return ProtocolError(code, message, retry_ms=retry_ms, about="chat").as_message()
