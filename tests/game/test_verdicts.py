@@ -1,6 +1,7 @@
 """Verdicts and operator corrections travel through the arbiter and reach every client."""
 
 import asyncio
+import threading
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -55,6 +56,27 @@ async def test_it_corrects_a_cube_the_auditor_caught_jumping_and_both_clients_se
     await both_see_correction(a, b, cube_id, (-3.0, 4.0))
     event = await event_recorded(match, "correction")
     assert event.payload["rule"] == "speed_cap" and event.payload["evidence"]["moved"] > 20
+    await a.close()
+    await b.close()
+
+
+async def test_the_review_runs_off_the_loop_the_ticks_share(monkeypatch):
+    from game.arbiter import auditor
+
+    threads = []
+
+    def review(batch):
+        threads.append(threading.get_ident())
+        return auditor.review.__wrapped__(batch)
+
+    review.__wrapped__ = auditor.review
+    monkeypatch.setattr(auditor, "review", review)
+    match, alice, bob, a, b, cube_id = await alice_and_bob()
+    runtime = RUNTIMES[str(match.id)]
+    jump = jump_batch(match.id, runtime.channel, cube_id, alice.pk, (-3.0, 4.0), (20.0, 20.0))
+    await get_channel_layer().send("auditor", jump)
+    await both_see_correction(a, b, cube_id, (-3.0, 4.0))
+    assert threads and threading.get_ident() not in threads
     await a.close()
     await b.close()
 
