@@ -6,7 +6,10 @@ players, matches, tick lag p99, capacity, and when it wrote. The lobby asks `soc
 for a match's socket path: the process that owns the match (its arbiter channel, recorded
 on the match, is in a live advert), else the one placement already chose for it (a key that
 lives a short while, so players who join together land together), else the live process
-with the fewest players among those under their capacity. A socket served by the owner's
+with the fewest players among those under their capacity, counting the matches it was given
+in the last RECENT_S as the average match's players: adverts are a second old, and a burst
+of new matches (a tournament's, a load test's) would otherwise all go where the last advert
+showed the fewest. A socket served by the owner's
 process never crosses Redis for a command or a snapshot; one that lands elsewhere (a proxy
 that ignores the prefix, an owner that changed) is still served, through the channel layer.
 
@@ -29,6 +32,7 @@ log = logging.getLogger("game.placement")
 ADVERT_EVERY_S = 1.0
 ADVERT_LIVE_S = 2.5  # two missed adverts and a half: a dead process stops being chosen soon
 PLACED_S = 30  # a match's placement before its owner is known
+RECENT_S = 5.0  # a placement this young may not show in its server's advert yet
 SERVER_PREFIX = "/s/{}"  # a process's socket paths: /s/<name>/ws/match/<id>/
 
 
@@ -129,12 +133,46 @@ def live_servers(max_age_s: float = 0.0) -> dict[str, dict]:
     return servers
 
 
-def choose(servers: dict[str, dict]) -> str | None:
-    """The live process with the fewest players among those under capacity; None if all are full."""
+def choose(servers: dict[str, dict], recent: dict[str, int] | None = None) -> str | None:
+    """The live process with the fewest players among those under capacity, a match placed
+    there lately (`recent`: name -> count) counting as the average match; None if all are full."""
     open_ = [ad for ad in servers.values() if ad["players"] < ad["capacity"]]
     if not open_:
         return None
-    return min(open_, key=lambda ad: (ad["players"], ad["matches"], ad["name"]))["name"]
+    recent = recent or {}
+    matches = sum(ad["matches"] for ad in servers.values())
+    per_match = max(1.0, sum(ad["players"] for ad in servers.values()) / max(1, matches))
+
+    def load(ad: dict) -> tuple:
+        new = recent.get(ad["name"], 0)
+        return (ad["players"] + per_match * new, ad["matches"] + new, ad["name"])
+
+    return min(open_, key=load)["name"]
+
+
+def _placings_key() -> str:
+    return f"{settings.CHANNEL_PREFIX}:placings"
+
+
+def recent_placements() -> dict[str, int]:
+    """name -> matches placed on it in the last RECENT_S (one round trip)."""
+    now = time.time()
+    pipe = _redis().pipeline()
+    pipe.zremrangebyscore(_placings_key(), "-inf", now - RECENT_S)
+    pipe.zrange(_placings_key(), 0, -1)
+    _, members = pipe.execute()
+    counts: dict[str, int] = {}
+    for member in members:
+        name = member.decode().partition(" ")[0]
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _placed(name: str, match_id: str) -> None:
+    pipe = _redis().pipeline()
+    pipe.zadd(_placings_key(), {f"{name} {match_id}": time.time()})
+    pipe.expire(_placings_key(), int(RECENT_S) + 1)
+    pipe.execute()
 
 
 def server_for(match_id: str, owner_channel: str, listing: bool = False) -> str | None:
@@ -151,7 +189,7 @@ def server_for(match_id: str, owner_channel: str, listing: bool = False) -> str 
     placed = _redis().get(key)
     if placed is not None and placed.decode() in servers:
         return placed.decode()
-    name = choose(servers)
+    name = choose(servers, recent_placements())
     if name is None:
         if servers:
             log.warning("every server is at capacity; match %s goes where its socket lands", match_id)
@@ -161,6 +199,7 @@ def server_for(match_id: str, owner_channel: str, listing: bool = False) -> str 
         if placed is not None and placed.decode() in servers:
             return placed.decode()
         _redis().set(key, name, ex=PLACED_S)
+    _placed(name, match_id)
     return name
 
 
