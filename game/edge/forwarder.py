@@ -1,12 +1,13 @@
 """What this process's sockets send their matches' owners, in order, and cheaply across processes.
 
 To an owner in this process (affinity, or the embedded default) a message goes straight into
-its inbox, as before. To an owner in another process, commands are gathered for BATCH_S per
-owner and match and sent as one `MatchCmds`: one layer message (one Redis round trip) instead
-of one per command. Anything else a socket sends that owner for that match (a leave, an end,
-a resync, a heartbeat) first sends the batch that waits, so each socket's messages keep their
-order. A batch the layer refuses (full, or Redis unreachable) answers each of its commands
-with its own `busy` reject, through the fan-out, as the owner would have.
+its inbox, typed (the layer's `hand`: no dict packed and converted back). To an owner in
+another process, commands are gathered for BATCH_S per owner and match and sent as one
+`MatchCmds`: one layer message (one Redis round trip) instead of one per command. Anything
+else a socket sends that owner for that match (a leave, an end, a resync, a heartbeat) first
+sends the batch that waits, so each socket's messages keep their order. A batch the layer
+refuses (full, or Redis unreachable) answers each of its commands with its own `busy`
+reject, through the fan-out, as the owner would have.
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ class Forwarder:
         self.pending: dict[tuple[str, str], list[MatchCmd]] = {}
         is_local = getattr(layer, "is_local", None)
         self.is_local = is_local if is_local is not None else lambda channel: False
+        self.hand = getattr(layer, "hand", None) or (lambda channel, msg: False)
 
     async def send(self, owner: str, msg) -> None:
         """Send `msg` to `owner`; raises if a direct send fails (the caller refuses its frame)."""
         if self.is_local(owner):
-            await self.layer.send(owner, pack(msg))
+            if not self.hand(owner, msg):
+                await self.layer.send(owner, pack(msg))
             return
         key = (owner, msg.match)
         if isinstance(msg, MatchCmd):

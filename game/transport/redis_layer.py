@@ -7,6 +7,8 @@ arbiter` under the load bots, benchmarks/README.md "Profiles"):
 - a message for a channel of this very process that its consumer adopted (game/inbox.py)
   goes straight into that consumer's inbox, never through Redis: the arbiter's ticks, which
   it sends itself through the layer 20 times a second for every match it owns.
+- `hand` gives such a consumer a typed message (game/messages.py) as it is, not packed into
+  a dict and converted back: a socket's commands to its match's owner in this process;
 - a message older than `MAX_AGE_S` when it is received is dropped: a Redis restarted from
   its dump hands back queues from before its stop (a join of a socket long gone, commands
   nobody waits for), and stock delivers them however old.
@@ -84,6 +86,17 @@ class ArenaRedisChannelLayer(RedisChannelLayer):
     def is_local(self, channel: str) -> bool:
         """A consumer of this process reads `channel` (a send to it never touches Redis)."""
         return channel in self._adopted
+
+    def hand(self, channel: str, msg) -> bool:
+        """Put typed `msg` into the inbox of the consumer that adopted `channel`; False if none did."""
+        inbox = self._adopted.get(channel)
+        if inbox is None:
+            return False
+        try:
+            inbox.put_nowait((time.time() + self.expiry, msg))
+        except asyncio.QueueFull:
+            raise ChannelFull(channel) from None
+        return True
 
     async def send(self, channel: str, message: dict) -> None:
         assert isinstance(message, dict), "message is not a dict"

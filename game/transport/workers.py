@@ -6,7 +6,7 @@ import logging
 
 from channels.consumer import AsyncConsumer
 
-from game import messages
+from game import messages, metrics
 from game.transport.inbox import InboxConsumerMixin
 
 log = logging.getLogger("game.workers")
@@ -24,9 +24,13 @@ class WorkerConsumer(InboxConsumerMixin, AsyncConsumer):
     accepts = messages.Message
 
     async def dispatch(self, message):
-        msg = messages.receive(message, self.accepts, type(self).__name__)
-        if msg is None:
-            return
+        if isinstance(message, messages.Message):  # handed over typed, within this process
+            metrics.count(metrics.LAYER_RECEIVED, type(self).__name__)
+            msg = message
+        else:
+            msg = messages.receive(message, self.accepts, type(self).__name__)
+            if msg is None:
+                return
         try:
             await self.handle(msg)
         except Exception:

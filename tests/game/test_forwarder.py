@@ -86,3 +86,23 @@ async def test_to_an_owner_in_this_process_a_command_goes_at_once():
     await fwd.send("owner", cmd(1))
     [one] = await drain(layer, "owner")
     assert isinstance(one, MatchCmd) and one.cmd.seq == 1
+
+
+@in_own_loop
+async def test_to_an_adopted_owner_messages_go_typed_into_its_inbox_in_order():
+    layer = ArenaChannelLayer()
+    inbox: asyncio.Queue = asyncio.Queue(8)
+    layer.adopt("owner", inbox)
+    fwd = Forwarder(layer)
+    first, leave = cmd(1), MatchLeave(match="m", player=1, reply="r")
+    await fwd.send("owner", first)
+    await fwd.send("owner", leave)
+    assert [inbox.get_nowait()[1] for _ in range(2)] == [first, leave]  # the very objects: no dict
+    for _ in range(8):
+        await fwd.send("owner", cmd(2))
+    try:
+        await fwd.send("owner", cmd(3))
+    except ChannelFull:
+        pass  # a full inbox refuses, as a full channel does: the socket answers busy
+    else:
+        raise AssertionError("a full inbox took a command")
