@@ -86,6 +86,9 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
                 self.out.open = False
             await super().close(code=code, reason=reason)
 
+    def server_feed(self):
+        return frames.feeder(self.scope)  # Daphne puts each frame straight into the inbox
+
     async def dispatch(self, message):
         # Database work goes through database_sync_to_async, which closes stale connections
         # itself: skip Channels' per-message thread hop (it dominates a 20 Hz broadcast).

@@ -16,7 +16,11 @@ socket that reads its encoding. This module is the only place that knows how:
   and without fragmentation (Daphne negotiates neither; `usable` checks it per socket);
 - a socket whose unread backlog passes its bound is dropped (game/transport/backpressure.py);
 - what the socket receives goes on to autobahn's frame parser without the debug line autobahn
-  formats for every read.
+  formats for every read;
+- what Daphne hands the application (connect, each frame, disconnect) goes straight into the
+  consumer's inbox (`feeder`): Daphne puts it on the socket's `application_queue`, which is
+  replaced by a stand-in that puts into the inbox, so no pump task wakes per frame to move
+  it from one queue to the other.
 
 requirements.txt pins autobahn and Twisted; tests/game/test_frames.py fails loudly if an
 upgrade changes any of the attributes read here.
@@ -24,7 +28,9 @@ upgrade changes any of the attributes read here.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 
 from game.transport import backpressure
 
@@ -59,6 +65,38 @@ def install() -> None:
         self._dataReceived(data)
 
     WebSocketAdapterProtocol.dataReceived = dataReceived
+
+
+class _Feed:
+    """Stands in for Daphne's per-socket input queue: what Daphne puts on it goes into the
+    consumer's inbox as an inbox item, in the order Daphne put it."""
+
+    __slots__ = ("inbox",)
+
+    def __init__(self, inbox: asyncio.Queue):
+        self.inbox = inbox
+
+    def put_nowait(self, message: dict) -> None:
+        self.inbox.put_nowait((math.inf, message))
+
+
+def feeder(scope):
+    """A function that has Daphne put this socket's messages straight into a consumer's inbox
+    from then on, after what it has put already; None where there is no Daphne protocol to
+    ask (the consumer reads `receive` as usual). The inbox must be unbounded, as Daphne's own
+    queue is: nothing it hands over may be refused."""
+    protocol = (scope.get("extensions") or {}).get(EXTENSION)
+    queue = getattr(protocol, "application_queue", None)
+    if not isinstance(queue, asyncio.Queue):
+        return None
+
+    def feed(inbox: asyncio.Queue) -> None:
+        assert not inbox.maxsize, "Daphne's messages must not meet a full inbox"
+        while not queue.empty():
+            inbox.put_nowait((math.inf, queue.get_nowait()))
+        protocol.application_queue = _Feed(inbox)
+
+    return feed
 
 
 def protocol_of(scope):

@@ -83,10 +83,14 @@ class InboxConsumerMixin:
         size = self.inbox_size
         if adopt is not None:
             size = max(size, self.channel_layer.get_capacity(self.channel_name))
-        self._inbox: asyncio.Queue = asyncio.Queue(size)
+        feed = self.server_feed()
+        self._inbox: asyncio.Queue = asyncio.Queue(0 if feed else size)  # the server's queue is unbounded
         _inboxes.add(self._inbox)
         self._pumps: list[asyncio.Task] = []
-        self.add_source(receive)
+        if feed is None:
+            self.add_source(receive)
+        else:
+            feed(self._inbox)
         if adopt is not None:
             adopt(self.channel_name, self._inbox)
         if self.layer_channel and (adopt is None or getattr(self.channel_layer, "remote_too", False)):
@@ -105,6 +109,11 @@ class InboxConsumerMixin:
             for pump in self._pumps:
                 pump.cancel()
             await asyncio.gather(*self._pumps, return_exceptions=True)
+
+    def server_feed(self):
+        """A function that has the ASGI server put its messages straight into the inbox (no
+        pump task then), or None to read `receive` through a pump."""
+        return None
 
     def add_source(self, receive, layer: bool = False) -> None:
         """Feed another receive callable's messages into the dispatch loop. A channel layer's

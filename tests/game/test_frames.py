@@ -58,11 +58,39 @@ def test_what_frames_relies_on_is_still_there():
     assert "self._dataReceived(data)" in inspect.getsource(WebSocketAdapterProtocol.dataReceived)
     # Daphne: where each application instance is made, with its protocol at hand
     assert list(inspect.signature(Server.create_application).parameters) == ["self", "protocol", "scope"]
+    # ... its input queue, which the socket's protocol keeps and puts everything on (feeder)
+    from daphne.ws_protocol import WebSocketProtocol as DaphneSocket
+
+    assert "input_queue = asyncio.Queue()" in inspect.getsource(Server.create_application)
+    socket_source = inspect.getsource(DaphneSocket)
+    assert "self.application_queue = application_queue" in socket_source
+    for kind in ("websocket.connect", "websocket.receive", "websocket.disconnect"):
+        assert re.search(rf"application_queue\.put_nowait\(\s*{{\s*\"type\": \"{kind}\"", socket_source), kind
     # Twisted: the backlog's buffers, and the one-syscall write
     assert callable(tcp.Connection.writeSomeData)
     source = inspect.getsource(abstract.FileDescriptor)
     for name in ("self.dataBuffer", "self.offset", "self._tempDataLen", "self.connected"):
         assert name in source, f"Twisted's FileDescriptor no longer has {name}"
+
+
+def test_the_feeder_hands_daphnes_messages_to_the_inbox_in_order():
+    from game.transport import frames
+
+    class Protocol:  # what Daphne's socket protocol holds: the application's input queue
+        application_queue: asyncio.Queue
+
+    async def run():
+        protocol = Protocol()
+        protocol.application_queue = asyncio.Queue()
+        protocol.application_queue.put_nowait({"type": "websocket.connect"})
+        feed = frames.feeder({"extensions": {frames.EXTENSION: protocol}})
+        inbox: asyncio.Queue = asyncio.Queue()
+        feed(inbox)
+        protocol.application_queue.put_nowait({"type": "websocket.receive", "bytes": b"1"})
+        return [inbox.get_nowait()[1]["type"] for _ in range(inbox.qsize())]
+
+    assert asyncio.run(run()) == ["websocket.connect", "websocket.receive"]
+    assert frames.feeder({}) is None  # no Daphne (WebsocketCommunicator): the consumer reads receive
 
 
 def metric(server: LiveServer, name: str, **labels) -> float:
