@@ -334,7 +334,20 @@ _PLAIN = {AuditBatch: "batch", GameMessage: "msg", MatchNote: "payload"}  # each
 
 async def send(layer, channel: str, msg: Message, match: str = "") -> bool:
     """Send; a full or failing layer is logged, not raised: the receiver falls behind, the
-    sender (a match, a worker) goes on. False if it was not sent."""
+    sender (a match, a worker) goes on. False if it was not sent. To a consumer of this
+    process that takes typed messages (an arbiter's own ticks, say) it goes as it is."""
+    hand = getattr(layer, "hand", None)
+    if hand is not None:
+        kind = type(msg).__name__
+        try:
+            if hand(channel, msg):
+                metrics.count(metrics.LAYER_SENT, kind)
+                return True
+        except Exception as exc:  # the inbox is full
+            metrics.count(metrics.LAYER_FAILED, kind)
+            if first_in_a_second(f"send:{kind}:{type(exc).__name__}"):
+                log.warning("match %s: could not send %s to %s: %r", match, kind, channel, exc)
+            return False
     return await send_packed(layer, channel, pack(msg), type(msg).__name__, match)
 
 

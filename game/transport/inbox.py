@@ -70,6 +70,7 @@ async def receive_through_outages(receive, who: str):
 
 class InboxConsumerMixin:
     layer_channel = True  # False: the consumer has no channel of its own (the match socket)
+    takes_typed = False  # its dispatch takes game.messages Structs from this process as they are
     inbox_size = INBOX_SIZE
 
     async def __call__(self, scope, receive, send):
@@ -92,7 +93,10 @@ class InboxConsumerMixin:
         else:
             feed(self._inbox)
         if adopt is not None:
-            adopt(self.channel_name, self._inbox)
+            if self.takes_typed:
+                adopt(self.channel_name, self._inbox, typed=True)
+            else:
+                adopt(self.channel_name, self._inbox)
         if self.layer_channel and (adopt is None or getattr(self.channel_layer, "remote_too", False)):
             self.add_source(self.channel_receive, layer=True)  # (also) what other processes send it
         try:

@@ -41,25 +41,31 @@ class ArenaChannelLayer(InMemoryChannelLayer):
         self.sweep_every = sweep_every
         self._next_sweep = 0.0
         self._adopted: set[str] = set()
+        self._typed: set[str] = set()  # adopted by a consumer that takes typed messages (`hand`)
 
     async def new_channel(self, prefix: str = "specific.") -> str:
         return f"{prefix}.inmemory!{secrets.token_urlsafe(12)}"
 
-    def adopt(self, channel: str, inbox: asyncio.Queue) -> None:
-        """Deliver `channel`'s messages, as (expiry, message), straight into `inbox`."""
+    def adopt(self, channel: str, inbox: asyncio.Queue, typed: bool = False) -> None:
+        """Deliver `channel`'s messages, as (expiry, message), straight into `inbox`; `typed`:
+        its consumer also takes game.messages Structs as they are (`hand`)."""
         self.channels[channel] = inbox
         self._adopted.add(channel)
+        if typed:
+            self._typed.add(channel)
 
     def release(self, channel: str) -> None:
         self._adopted.discard(channel)
+        self._typed.discard(channel)
         self.channels.pop(channel, None)
 
     def is_local(self, channel: str) -> bool:
         return True  # every channel of this layer is in this process
 
     def hand(self, channel: str, msg) -> bool:
-        """Put typed `msg` into the inbox of the consumer that adopted `channel`; False if none did."""
-        if channel not in self._adopted:
+        """Put typed `msg` into the inbox of the consumer that adopted `channel` to take typed
+        messages; False if none did (the caller sends it packed)."""
+        if channel not in self._typed:
             return False
         try:
             self.channels[channel].put_nowait((time.time() + self.expiry, msg))

@@ -75,21 +75,27 @@ class ArenaRedisChannelLayer(RedisChannelLayer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._adopted: dict[str, asyncio.Queue] = {}
+        self._typed: set[str] = set()
 
-    def adopt(self, channel: str, inbox: asyncio.Queue) -> None:
-        """Deliver what this process sends to `channel` straight into `inbox`, as (expiry, message)."""
+    def adopt(self, channel: str, inbox: asyncio.Queue, typed: bool = False) -> None:
+        """Deliver what this process sends to `channel` straight into `inbox`, as (expiry,
+        message); `typed`: its consumer also takes game.messages Structs as they are (`hand`)."""
         self._adopted[channel] = inbox
+        if typed:
+            self._typed.add(channel)
 
     def release(self, channel: str) -> None:
         self._adopted.pop(channel, None)
+        self._typed.discard(channel)
 
     def is_local(self, channel: str) -> bool:
         """A consumer of this process reads `channel` (a send to it never touches Redis)."""
         return channel in self._adopted
 
     def hand(self, channel: str, msg) -> bool:
-        """Put typed `msg` into the inbox of the consumer that adopted `channel`; False if none did."""
-        inbox = self._adopted.get(channel)
+        """Put typed `msg` into the inbox of the consumer that adopted `channel` to take typed
+        messages; False if none did (the caller sends it packed)."""
+        inbox = self._adopted.get(channel) if channel in self._typed else None
         if inbox is None:
             return False
         try:

@@ -22,6 +22,7 @@ class WorkerConsumer(InboxConsumerMixin, AsyncConsumer):
     the inbox loop (game/transport/inbox.py), not a task per message."""
 
     accepts = messages.Message
+    takes_typed = True  # a Struct from this process comes as it is (the layer's `hand`)
 
     async def dispatch(self, message):
         if isinstance(message, messages.Message):  # handed over typed, within this process

@@ -92,12 +92,16 @@ async def test_to_an_owner_in_this_process_a_command_goes_at_once():
 async def test_to_an_adopted_owner_messages_go_typed_into_its_inbox_in_order():
     layer = ArenaChannelLayer()
     inbox: asyncio.Queue = asyncio.Queue(8)
-    layer.adopt("owner", inbox)
+    layer.adopt("owner", inbox, typed=True)  # as a worker consumer (the arbiter) adopts its channel
     fwd = Forwarder(layer)
     first, leave = cmd(1), MatchLeave(match="m", player=1, reply="r")
     await fwd.send("owner", first)
     await fwd.send("owner", leave)
     assert [inbox.get_nowait()[1] for _ in range(2)] == [first, leave]  # the very objects: no dict
+    untyped: asyncio.Queue = asyncio.Queue(8)
+    layer.adopt("fan-out", untyped)  # a consumer that reads dicts gets dicts
+    await fwd.send("fan-out", cmd(5))
+    assert unpack(untyped.get_nowait()[1], MatchCmd).cmd.seq == 5
     for _ in range(8):
         await fwd.send("owner", cmd(2))
     try:
