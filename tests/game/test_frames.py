@@ -17,6 +17,8 @@ from pathlib import Path
 from cubearena.liveserver import LiveServer
 from loadbots.client import Account
 
+from ..own_loop import in_own_loop
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -74,23 +76,21 @@ def test_what_frames_relies_on_is_still_there():
         assert name in source, f"Twisted's FileDescriptor no longer has {name}"
 
 
-def test_the_feeder_hands_daphnes_messages_to_the_inbox_in_order():
+@in_own_loop
+async def test_the_feeder_hands_daphnes_messages_to_the_inbox_in_order():
     from game.transport import frames
 
     class Protocol:  # what Daphne's socket protocol holds: the application's input queue
         application_queue: asyncio.Queue
 
-    async def run():
-        protocol = Protocol()
-        protocol.application_queue = asyncio.Queue()
-        protocol.application_queue.put_nowait({"type": "websocket.connect"})
-        feed = frames.feeder({"extensions": {frames.EXTENSION: protocol}})
-        inbox: asyncio.Queue = asyncio.Queue()
-        feed(inbox)
-        protocol.application_queue.put_nowait({"type": "websocket.receive", "bytes": b"1"})
-        return [inbox.get_nowait()[1]["type"] for _ in range(inbox.qsize())]
-
-    assert asyncio.run(run()) == ["websocket.connect", "websocket.receive"]
+    protocol = Protocol()
+    protocol.application_queue = asyncio.Queue()
+    protocol.application_queue.put_nowait({"type": "websocket.connect"})
+    feed = frames.feeder({"extensions": {frames.EXTENSION: protocol}})
+    inbox: asyncio.Queue = asyncio.Queue()
+    feed(inbox)
+    protocol.application_queue.put_nowait({"type": "websocket.receive", "bytes": b"1"})
+    assert [inbox.get_nowait()[1]["type"] for _ in range(2)] == ["websocket.connect", "websocket.receive"]
     assert frames.feeder({}) is None  # no Daphne (WebsocketCommunicator): the consumer reads receive
 
 
