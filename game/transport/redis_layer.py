@@ -15,13 +15,22 @@ arbiter` under the load bots, benchmarks/README.md "Profiles"):
 - a send that meets a dead pooled connection (Redis restarted since it was last used) is
   tried once more on a fresh one: stock raised, and the message (a welcome, a snapshot) was
   lost although Redis was back. The pub/sub layer's group_send gets the same second try.
-Receiving (with its backup queue) and groups are otherwise stock: a consumer that adopts its
-channel still receives from Redis what other processes send it (`remote_too`).
+- a process's own channels (`new_channel`, with a "!") are read by one reader task per
+  process that pops up to READ_MANY messages a round trip (BZMPOP) and hands each to its
+  channel's buffer. Stock spends four round trips per message (its backup-queue script,
+  BZPOPMIN, the backup add, its cleanup) and two tasks and an asyncio.wait per receive:
+  with sockets on another process than their match's owner, that receive was the largest
+  cost of the owner's process. The backup queue only ever restored a message to the process
+  that popped it (another process has another name), after a receive was cancelled: at a
+  consumer's end, when nobody reads the channel any more.
+Receiving on named channels (`arbiter`, `auditor`) and groups are otherwise stock: a consumer
+that adopts its channel still receives from Redis what other processes send it (`remote_too`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 
@@ -29,6 +38,9 @@ from channels.exceptions import ChannelFull
 from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+
+log = logging.getLogger("game.layer")
 
 # KEYS[1]: the channel's key; ARGV: now, expiry (s), capacity, the serialised message.
 SEND = """
@@ -44,6 +56,8 @@ return 1
 
 
 MAX_AGE_S = 10.0
+READ_MANY = 64  # a process's own channels: messages popped per round trip at most
+READ_BLOCK_S = 1.0  # how long the reader waits in Redis for one: also how soon it sees a stop
 
 # As channels-redis' own: put back what a cancelled receive left in the backup queue.
 RESTORE_BACKUP = """
@@ -76,6 +90,84 @@ class ArenaRedisChannelLayer(RedisChannelLayer):
         super().__init__(*args, **kwargs)
         self._adopted: dict[str, asyncio.Queue] = {}
         self._typed: set[str] = set()
+        self._readers: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Task] = {}
+        self._bzmpop = True  # Redis 7 has it; an older one gets BZPOPMIN, a message a trip
+        self._stopping = False
+
+    # -- a process's own channels: one reader, many messages a round trip ----------------
+    async def receive(self, channel):
+        if "!" not in channel:
+            return await super().receive(channel)
+        assert self.require_valid_channel_name(channel), "Channel name not valid"
+        buffer = self.receive_buffer[channel]
+        if buffer.empty():
+            self._read(self.non_local_name(channel))
+        message = await buffer.get()
+        if buffer.empty() and not buffer._getters:  # as stock: a drained channel leaves no buffer
+            self.receive_buffer.pop(channel, None)
+        return message
+
+    def _read(self, real: str) -> None:
+        """Make sure this loop has a reader for the process's key `real`."""
+        loop = asyncio.get_running_loop()
+        task = self._readers.get((loop, real))
+        if task is None or task.done():
+            self._readers[(loop, real)] = loop.create_task(self._reader(real), name=f"layer reader {real}")
+
+    async def _reader(self, real: str) -> None:
+        key, index, pause = self.prefix + real, self.consistent_hash(real), 0.1
+        while not self._stopping:
+            try:
+                popped = await self._pop_many(self.connection(index), key)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis restarting: wait it out, as the stock receive's callers do
+                if pause == 0.1:
+                    log.warning("layer reader: Redis unreachable (%r); retrying", exc)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
+                continue
+            if pause > 0.1:
+                log.warning("layer reader: Redis reachable again")
+            pause = 0.1
+            oldest = time.time() - MAX_AGE_S
+            for member, stamp in popped:
+                if float(stamp) < oldest:
+                    continue  # from before a Redis restart (see MAX_AGE_S)
+                message = self.deserialize(member)
+                channel = message.pop("__asgi_channel__", None)
+                if channel is not None:
+                    self.receive_buffer[channel].put_nowait(message)
+
+    async def _pop_many(self, connection, key: str) -> list:
+        """[(member, score)] in send order; [] after READ_BLOCK_S with nothing."""
+        if self._bzmpop:
+            try:
+                got = await connection.bzmpop(READ_BLOCK_S, 1, [key], min=True, count=READ_MANY)
+            except ResponseError as exc:
+                if "unknown command" not in str(exc).lower():
+                    raise
+                self._bzmpop = False
+            else:
+                return got[1] if got else []
+        got = await connection.bzpopmin(key, timeout=READ_BLOCK_S)
+        return [(got[1], got[2])] if got else []
+
+    async def flush(self):
+        await self.stop_reading()
+        await super().flush()
+
+    async def stop_reading(self) -> None:
+        """End the readers. Not by cancelling alone: redis-py finishes a blocking command it
+        was cancelled in (its connection would be left mid-reply) and the cancel is lost, so
+        a reader also stops at its next turn, within READ_BLOCK_S."""
+        self._stopping = True
+        readers, self._readers = list(self._readers.values()), {}
+        for task in readers:
+            task.cancel()
+        if readers:
+            await asyncio.wait(readers, timeout=READ_BLOCK_S + 1.0)
+        self._stopping = False
 
     def adopt(self, channel: str, inbox: asyncio.Queue, typed: bool = False) -> None:
         """Deliver what this process sends to `channel` straight into `inbox`, as (expiry,

@@ -96,3 +96,27 @@ async def test_a_send_after_redis_restarted_goes_through_on_a_fresh_connection(r
     assert (await asyncio.wait_for(layer.receive(ch), 5))["i"] == "after"
     await layer.flush()
     await pubsub.flush()
+
+
+async def test_a_process_reads_its_channels_many_messages_a_round_trip_in_order():
+    """One reader pops what waits for every channel of the process at once (BZMPOP), and
+    hands each channel its messages in send order."""
+    sender, receiver = make_layer(), make_layer()
+    sender.prefix = receiver.prefix
+    one, two = await receiver.new_channel(), await receiver.new_channel()
+    for i in range(5):
+        await sender.send(one, {"type": "x", "i": i})
+        await sender.send(two, {"type": "y", "i": i})
+    key = receiver.prefix + receiver.non_local_name(one)
+    conn = receiver.connection(receiver.consistent_hash(receiver.non_local_name(one)))
+    assert await conn.zcard(key) == 10
+    got_one = [(await asyncio.wait_for(receiver.receive(one), 5))["i"] for _ in range(5)]
+    assert got_one == [0, 1, 2, 3, 4]
+    assert await conn.zcard(key) == 0  # all ten came in the first round trip
+    assert [(await asyncio.wait_for(receiver.receive(two), 5))["i"] for _ in range(5)] == [0, 1, 2, 3, 4]
+    assert not receiver.receive_buffer  # drained channels leave no buffer behind
+    later = asyncio.create_task(receiver.receive(one))  # the reader waits in Redis for more
+    await sender.send(one, {"type": "x", "i": "later"})
+    assert (await asyncio.wait_for(later, 5))["i"] == "later"
+    await receiver.flush()
+    await sender.flush()
