@@ -135,8 +135,8 @@ class ArenaRedisChannelLayer(RedisChannelLayer):
                 if float(stamp) < oldest:
                     continue  # from before a Redis restart (see MAX_AGE_S)
                 message = self.deserialize(member)
-                channel = message.pop("__asgi_channel__", None)
-                if channel is not None:
+                channels = message.pop("__asgi_channel__", None)  # a group send's: a list
+                for channel in channels if isinstance(channels, list) else [channels] if channels else []:
                     self.receive_buffer[channel].put_nowait(message)
 
     async def _pop_many(self, connection, key: str) -> list:

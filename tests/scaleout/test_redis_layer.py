@@ -120,3 +120,17 @@ async def test_a_process_reads_its_channels_many_messages_a_round_trip_in_order(
     assert (await asyncio.wait_for(later, 5))["i"] == "later"
     await receiver.flush()
     await sender.flush()
+
+
+async def test_a_group_send_reaches_each_of_a_process_channels_in_the_group():
+    """channels-redis sends a group's members on one process as one message naming them all."""
+    sender, receiver = make_layer(), make_layer()
+    sender.prefix = receiver.prefix
+    one, two = await receiver.new_channel(), await receiver.new_channel()
+    for ch in (one, two):
+        await receiver.group_add("lobby-test", ch)
+    await sender.group_send("lobby-test", {"type": "lobby.changed"})
+    for ch in (one, two):
+        assert (await asyncio.wait_for(receiver.receive(ch), 5))["type"] == "lobby.changed"
+    await receiver.flush()
+    await sender.flush()
