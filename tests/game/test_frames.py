@@ -57,6 +57,14 @@ def test_what_frames_relies_on_is_still_there():
     from autobahn.twisted.websocket import WebSocketAdapterProtocol, WebSocketServerProtocol
 
     assert callable(WebSocketServerProtocol._dataReceived)  # what our dataReceived hands bytes to
+    for name in ("self.data", "self.current_frame", "self.inside_message", "self.failedByMe"):
+        assert name in init, f"autobahn's WebSocketProtocol no longer has {name} (take_small_frames)"
+    assert "self.trafficStats.incomingOctetsWireLevel += len(data)" in inspect.getsource(
+        WebSocketProtocol._dataReceived
+    )
+    assert "self._onMessage(payload, self.message_is_binary)" in inspect.getsource(
+        WebSocketProtocol.onMessageEnd
+    )
     assert "self._dataReceived(data)" in inspect.getsource(WebSocketAdapterProtocol.dataReceived)
     # Daphne: where each application instance is made, with its protocol at hand
     assert list(inspect.signature(Server.create_application).parameters) == ["self", "protocol", "scope"]
@@ -92,6 +100,60 @@ async def test_the_feeder_hands_daphnes_messages_to_the_inbox_in_order():
     protocol.application_queue.put_nowait({"type": "websocket.receive", "bytes": b"1"})
     assert [inbox.get_nowait()[1]["type"] for _ in range(2)] == ["websocket.connect", "websocket.receive"]
     assert frames.feeder({}) is None  # no Daphne (WebsocketCommunicator): the consumer reads receive
+
+
+def masked(
+    payload: bytes, binary: bool, mask: bytes = b"\x0f\xa0\x5c\x33", first: int | None = None
+) -> bytes:
+    """A client's frame, as a browser sends it: FIN, masked."""
+    head = first if first is not None else (0x82 if binary else 0x81)
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([head, 0x80 | len(payload)]) + mask + body
+
+
+class FakeProtocol:
+    """What take_small_frames touches of autobahn's protocol."""
+
+    STATE_OPEN, STATE_CLOSED = 3, 0
+
+    def __init__(self):
+        from types import SimpleNamespace
+
+        self.state = self.STATE_OPEN
+        self.trafficStats = SimpleNamespace(incomingOctetsWireLevel=0)
+        self.got: list[tuple[bytes, bool]] = []
+
+    def onMessage(self, payload, binary):
+        self.got.append((payload, binary))
+        if payload == b"close me":
+            self.state = self.STATE_CLOSED
+
+
+def test_small_whole_frames_are_read_here_and_the_rest_is_left_to_autobahn():
+    from game.transport.frames import take_small_frames
+
+    text = b'{"type":"cmd","seq":7,"op":"move","ids":[3],"to":[1.5,-2]}'
+    binary = bytes(range(125))  # the longest a one-byte length holds
+    ping = bytes([0x89, 0x80]) + b"abcd"  # a control frame: autobahn's
+    proto = FakeProtocol()
+    stream = masked(text, False) + masked(binary, True) + masked(b"", True) + ping + masked(b"after", True)
+    rest = take_small_frames(proto, stream)
+    assert proto.got == [(text, False), (binary, True), (b"", True)]
+    assert rest == ping + masked(b"after", True)
+    assert proto.trafficStats.incomingOctetsWireLevel == len(stream) - len(rest)
+    cut = masked(b"a command cut by the read", True)
+    assert take_small_frames(proto, cut[:10]) == cut[:10]  # autobahn buffers it
+    for left in (
+        masked(b"x" * 126, True)[:2] + b"\x00" * 10,  # a longer frame (two-byte length)
+        masked(b"part", True, first=0x02),  # no FIN: fragmented
+        masked(b"rsv", True, first=0xC2),  # RSV1 set
+        bytes([0x82, 0x03]) + b"abc",  # unmasked
+        masked(b"\xff\xfe", False),  # text that is not UTF-8: autobahn closes with 1007
+    ):
+        assert take_small_frames(FakeProtocol(), left) == left
+    closing = FakeProtocol()
+    assert take_small_frames(closing, masked(b"close me", True) + masked(b"unread", True)) == b""
+    assert closing.got == [(b"close me", True)]
 
 
 def metric(server: LiveServer, name: str, **labels) -> float:
