@@ -332,29 +332,29 @@ def pack(msg: Message) -> dict:
 _PLAIN = {AuditBatch: "batch", GameMessage: "msg", MatchNote: "payload"}  # each one's plain-dict field
 
 
+async def put(layer, channel: str, msg: Message) -> None:
+    """Into `channel`: as it is to a consumer of this process that takes typed messages (the
+    layer's `hand`: an arbiter's own ticks, a socket's command to its owner here), else packed.
+    Raises what the layer raises (full, unreachable)."""
+    hand = getattr(layer, "hand", None)
+    if hand is None or not hand(channel, msg):
+        await layer.send(channel, pack(msg))
+
+
 async def send(layer, channel: str, msg: Message, match: str = "") -> bool:
     """Send; a full or failing layer is logged, not raised: the receiver falls behind, the
-    sender (a match, a worker) goes on. False if it was not sent. To a consumer of this
-    process that takes typed messages (an arbiter's own ticks, say) it goes as it is."""
-    hand = getattr(layer, "hand", None)
-    if hand is not None:
-        kind = type(msg).__name__
-        try:
-            if hand(channel, msg):
-                metrics.count(metrics.LAYER_SENT, kind)
-                return True
-        except Exception as exc:  # the inbox is full
-            metrics.count(metrics.LAYER_FAILED, kind)
-            if first_in_a_second(f"send:{kind}:{type(exc).__name__}"):
-                log.warning("match %s: could not send %s to %s: %r", match, kind, channel, exc)
-            return False
-    return await send_packed(layer, channel, pack(msg), type(msg).__name__, match)
+    sender (a match, a worker) goes on. False if it was not sent."""
+    return await _counted(put(layer, channel, msg), type(msg).__name__, channel, match)
 
 
 async def send_packed(layer, channel: str, packed: dict, kind: str, match: str = "") -> bool:
     """`send` for a message already packed (with a transport key added, say)."""
+    return await _counted(layer.send(channel, packed), kind, channel, match)
+
+
+async def _counted(sending, kind: str, channel: str, match: str) -> bool:
     try:
-        await layer.send(channel, packed)
+        await sending
         metrics.count(metrics.LAYER_SENT, kind)
         return True
     except Exception as exc:
@@ -380,7 +380,7 @@ async def post(layer, channel: str, msg: Message, match: str = "") -> None:
     (up to 10 s), not dropped."""
     for _ in range(200):
         try:
-            await layer.send(channel, pack(msg))
+            await put(layer, channel, msg)
             metrics.count(metrics.LAYER_SENT, type(msg).__name__)
             return
         except ChannelFull:

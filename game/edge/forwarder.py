@@ -17,7 +17,7 @@ import logging
 
 from channels.layers import get_channel_layer
 
-from game.messages import GameMessage, MatchCmd, MatchCmds, first_in_a_second, pack
+from game.messages import GameMessage, MatchCmd, MatchCmds, first_in_a_second, pack, put
 from game.transport.broadcast import deliver
 from game.transport.inbox import per_loop
 
@@ -33,13 +33,11 @@ class Forwarder:
         self.pending: dict[tuple[str, str], list[MatchCmd]] = {}
         is_local = getattr(layer, "is_local", None)
         self.is_local = is_local if is_local is not None else lambda channel: False
-        self.hand = getattr(layer, "hand", None) or (lambda channel, msg: False)
 
     async def send(self, owner: str, msg) -> None:
         """Send `msg` to `owner`; raises if a direct send fails (the caller refuses its frame)."""
         if self.is_local(owner):
-            if not self.hand(owner, msg):
-                await self.layer.send(owner, pack(msg))
+            await put(self.layer, owner, msg)
             return
         key = (owner, msg.match)
         if isinstance(msg, MatchCmd):
