@@ -17,9 +17,10 @@ import asyncio
 import functools
 import logging
 import math
+import time
 import weakref
 
-from channels.exceptions import StopConsumer
+from channels.exceptions import ChannelFull, StopConsumer
 from channels.layers import get_channel_layer
 
 from game import metrics
@@ -30,6 +31,15 @@ log = logging.getLogger("game.inbox")
 INBOX_SIZE = 64  # beyond this, a pump waits and the layer's own capacity bound applies
 _inboxes: weakref.WeakSet = weakref.WeakSet()
 metrics.QUEUED.set_function(lambda: sum(q.qsize() for q in list(_inboxes)))
+
+
+def put_local(inbox: asyncio.Queue, channel: str, message, expiry: float) -> None:
+    """A layer's delivery into a consumer's adopted inbox, as an inbox item; ChannelFull
+    (as a full channel raises) if the inbox is full."""
+    try:
+        inbox.put_nowait((time.time() + expiry, message))
+    except asyncio.QueueFull:
+        raise ChannelFull(channel) from None
 
 
 def per_loop(make):
@@ -93,10 +103,7 @@ class InboxConsumerMixin:
         else:
             feed(self._inbox)
         if adopt is not None:
-            if self.takes_typed:
-                adopt(self.channel_name, self._inbox, typed=True)
-            else:
-                adopt(self.channel_name, self._inbox)
+            adopt(self.channel_name, self._inbox, typed=self.takes_typed)
         if self.layer_channel and (adopt is None or getattr(self.channel_layer, "remote_too", False)):
             self.add_source(self.channel_receive, layer=True)  # (also) what other processes send it
         try:

@@ -30,8 +30,9 @@ import asyncio
 import secrets
 import time
 
-from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
+
+from game.transport.inbox import put_local
 
 
 class ArenaChannelLayer(InMemoryChannelLayer):
@@ -67,10 +68,7 @@ class ArenaChannelLayer(InMemoryChannelLayer):
         messages; False if none did (the caller sends it packed)."""
         if channel not in self._typed:
             return False
-        try:
-            self.channels[channel].put_nowait((time.time() + self.expiry, msg))
-        except asyncio.QueueFull:
-            raise ChannelFull(channel) from None
+        put_local(self.channels[channel], channel, msg, self.expiry)
         return True
 
     def _clean_expired(self) -> None:
@@ -110,10 +108,7 @@ class ArenaChannelLayer(InMemoryChannelLayer):
         assert isinstance(message, dict), "message is not a dict"
         self.require_valid_channel_name(channel)
         assert "__asgi_channel__" not in message
-        try:
-            self._queue(channel).put_nowait((time.time() + self.expiry, message))
-        except asyncio.QueueFull:
-            raise ChannelFull(channel) from None
+        put_local(self._queue(channel), channel, message, self.expiry)
 
     async def group_send(self, group: str, message: dict) -> None:
         assert isinstance(message, dict), "message is not a dict"

@@ -40,6 +40,8 @@ from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
+from game.transport.inbox import put_local
+
 log = logging.getLogger("game.layer")
 
 # KEYS[1]: the channel's key; ARGV: now, expiry (s), capacity, the serialised message.
@@ -56,6 +58,13 @@ return 1
 
 
 MAX_AGE_S = 10.0
+
+
+def _fresh(stamp) -> bool:
+    """A queued message's score is its send time: older than MAX_AGE_S is from before a restart."""
+    return float(stamp) >= time.time() - MAX_AGE_S
+
+
 READ_MANY = 64  # a process's own channels: messages popped per round trip at most
 READ_BLOCK_S = 1.0  # how long the reader waits in Redis for one: also how soon it sees a stop
 
@@ -82,7 +91,7 @@ class ArenaRedisChannelLayer(RedisChannelLayer):
             if result is None:
                 return None
             _, member, stamp = result
-            if float(stamp) >= time.time() - MAX_AGE_S:
+            if _fresh(stamp):
                 await connection.zadd(backup, {member: float(stamp)})
                 return member
 
@@ -130,13 +139,16 @@ class ArenaRedisChannelLayer(RedisChannelLayer):
             if pause > 0.1:
                 log.warning("layer reader: Redis reachable again")
             pause = 0.1
-            oldest = time.time() - MAX_AGE_S
             for member, stamp in popped:
-                if float(stamp) < oldest:
-                    continue  # from before a Redis restart (see MAX_AGE_S)
+                if not _fresh(stamp):
+                    continue  # from before a Redis restart
                 message = self.deserialize(member)
-                channels = message.pop("__asgi_channel__", None)  # a group send's: a list
-                for channel in channels if isinstance(channels, list) else [channels] if channels else []:
+                channels = message.pop("__asgi_channel__", None)
+                if channels is None:
+                    continue
+                for channel in (
+                    channels if isinstance(channels, list) else [channels]
+                ):  # a group send's: a list
                     self.receive_buffer[channel].put_nowait(message)
 
     async def _pop_many(self, connection, key: str) -> list:
@@ -187,13 +199,9 @@ class ArenaRedisChannelLayer(RedisChannelLayer):
     def hand(self, channel: str, msg) -> bool:
         """Put typed `msg` into the inbox of the consumer that adopted `channel` to take typed
         messages; False if none did (the caller sends it packed)."""
-        inbox = self._adopted.get(channel) if channel in self._typed else None
-        if inbox is None:
+        if channel not in self._typed:
             return False
-        try:
-            inbox.put_nowait((time.time() + self.expiry, msg))
-        except asyncio.QueueFull:
-            raise ChannelFull(channel) from None
+        put_local(self._adopted[channel], channel, msg, self.expiry)
         return True
 
     async def send(self, channel: str, message: dict) -> None:
@@ -202,10 +210,7 @@ class ArenaRedisChannelLayer(RedisChannelLayer):
         assert "__asgi_channel__" not in message
         inbox = self._adopted.get(channel)
         if inbox is not None:
-            try:
-                inbox.put_nowait((time.time() + self.expiry, message))
-            except asyncio.QueueFull:
-                raise ChannelFull(channel) from None
+            put_local(inbox, channel, message, self.expiry)
             return
         name = channel
         if "!" in channel:  # as stock: a process-local channel's messages carry its full name
