@@ -98,15 +98,24 @@ def _any_pending(match_id: str) -> bool:
     """Whether an operator action waits for the match: one plain query. Almost every second
     of every match has none, and the ORM's query for them was the largest part of a flush
     (py-spy, 10 matches in one process: ~5 % of the server, in a thread holding the GIL)."""
-    table = connection.ops.quote_name(OperatorAction._meta.db_table)
-    match_col = connection.ops.quote_name(OperatorAction._meta.get_field("match").column)
-    applied_col = connection.ops.quote_name(OperatorAction._meta.get_field("applied").column)
-    match_key = Match._meta.pk.get_db_prep_value(uuid.UUID(str(match_id)), connection)  # hex on SQLite
+    table, match_col, applied_col = _names(OperatorAction, "match", "applied")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {table} WHERE {match_col} = %s AND {applied_col} IS NULL LIMIT 1", [match_key]
+            f"SELECT 1 FROM {table} WHERE {match_col} = %s AND {applied_col} IS NULL LIMIT 1",
+            [_match_key(match_id)],
         )
         return cursor.fetchone() is not None
+
+
+def _names(model, *fields: str) -> list[str]:
+    """The model's table and the fields' columns, quoted, for the plain queries here."""
+    quote = connection.ops.quote_name
+    return [quote(model._meta.db_table), *(quote(model._meta.get_field(f).column) for f in fields)]
+
+
+def _match_key(match_id: str):
+    """A match's id as its column holds it (hex on SQLite, a uuid on PostgreSQL)."""
+    return Match._meta.pk.get_db_prep_value(uuid.UUID(str(match_id)), connection)
 
 
 def _write_log(b: FlushBatch) -> None:
@@ -169,13 +178,9 @@ def _write_seats(match_id: str, seats: list[SeatRecord], now) -> None:
     Not bulk_update: its CASE WHEN per row and field cost ~15 ms of CPU a second for 100
     seats, in a thread holding the GIL the event loop needs (py-spy, benchmarks/README.md).
     """
-    table = connection.ops.quote_name(Participation._meta.db_table)
-    sets = ", ".join(
-        f"{connection.ops.quote_name(Participation._meta.get_field(f).column)} = %s" for f in COUNTERS
-    )
-    match_col = connection.ops.quote_name(Participation._meta.get_field("match").column)
-    player_col = connection.ops.quote_name(Participation._meta.get_field("player").column)
-    match_key = Match._meta.pk.get_db_prep_value(uuid.UUID(str(match_id)), connection)  # hex on SQLite
+    table, match_col, player_col, *counter_cols = _names(Participation, "match", "player", *COUNTERS)
+    sets = ", ".join(f"{col} = %s" for col in counter_cols)
+    match_key = _match_key(match_id)
     rows = [(*(getattr(s, f) for f in COUNTERS), match_key, s.player) for s in seats]
     with connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {table} SET {sets} WHERE {match_col} = %s AND {player_col} = %s", rows)
