@@ -16,6 +16,7 @@ input log, then every socket of the match is told to join the new owner.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import random
 import weakref
@@ -45,6 +46,7 @@ from game.messages import (
     MatchJoin,
     MatchResync,
     MatchStart,
+    MatchTick,
     Message,
     ToArbiter,
     post,
@@ -67,6 +69,7 @@ LOCAL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # loop -> its li
 # What a socket sends the owner it knows: if that is not us, it must look again.
 ASKS_OWNER = (MatchJoin, MatchCmd, MatchResync, MatchEnd, MatchAlive, MatchChat)
 CLAIMS: dict[str, tuple[Lane, list[MatchJoin]]] = {}  # claims out: the joins that wait for them
+ASIDE: dict[str, collections.deque] = {}  # matches with a tick set aside: what came for them since
 metrics.MATCHES.set_function(lambda: len(RUNTIMES))
 metrics.PLAYERS.set_function(lambda: sum(len(r.sockets) for r in list(RUNTIMES.values())))
 
@@ -76,7 +79,18 @@ class ArbiterConsumer(WorkerConsumer):
     stopping = False
     watch: asyncio.Task | None = None
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._aside_tasks: set[asyncio.Task] = set()
+
     async def handle(self, msg: Message) -> None:
+        waiting = ASIDE.get(getattr(msg, "match", None))
+        if waiting is not None:  # one of the match's ticks waits on the store: after it, in order
+            waiting.append(msg)
+            return
+        await self._route(msg)
+
+    async def _route(self, msg: Message, aside: bool = True) -> None:
         if isinstance(msg, MatchStart):
             await self.match_start(msg.match, msg.join)
         elif isinstance(msg, MatchAdopt):
@@ -99,7 +113,37 @@ class ArbiterConsumer(WorkerConsumer):
                 elif isinstance(msg, ASKS_OWNER) and msg.reply:
                     await self._tell(msg.reply, GameUnowned())
                 return
+            if aside and isinstance(msg, MatchTick) and runtime.store.tick_phase is not None:
+                # The tick awaits its log append, which shares a round trip with the other
+                # matches' of this turn: it goes on aside, and the loop goes on to theirs.
+                ASIDE[msg.match] = collections.deque()
+                task = asyncio.get_running_loop().create_task(self._aside(msg), name=f"tick {msg.match}")
+                self._aside_tasks.add(task)
+                task.add_done_callback(self._aside_tasks.discard)
+                return
             await runtime.handle(msg)
+
+    async def _aside(self, tick: MatchTick) -> None:
+        """A tick set aside, then whatever came for its match meanwhile, in the order it came
+        (one writer per match: nothing of it runs while its tick waits)."""
+        waiting, msg = ASIDE[tick.match], tick
+        try:
+            while True:
+                try:
+                    await self._route(msg, aside=False)
+                except Exception:
+                    log.exception("match %s: %s failed in the arbiter", tick.match, type(msg).__name__)
+                    await self.handler_failed(msg)
+                if not waiting:
+                    return
+                msg = waiting.popleft()
+        finally:
+            del ASIDE[tick.match]
+
+    async def settle(self) -> None:
+        """Until no tick is set aside (nothing new is dispatched meanwhile: the caller is a handler)."""
+        while self._aside_tasks:
+            await asyncio.wait(list(self._aside_tasks))
 
     async def handler_failed(self, msg: Message) -> None:
         runtime = RUNTIMES.get(getattr(msg, "match", ""))
@@ -168,6 +212,7 @@ class ArbiterConsumer(WorkerConsumer):
         self.stopping = True
         if self.watch is not None:
             self.watch.cancel()
+        await self.settle()
         runtimes = [r for r in RUNTIMES.values() if r.channel == self.channel_name]
         await asyncio.gather(*(r.hand_off() for r in runtimes), return_exceptions=True)
         log.warning("arbiter %s: %d matches handed over", self.channel_name, len(runtimes))

@@ -625,7 +625,7 @@ class MatchRuntime:
         async def send_tick(due: float) -> None:  # a full or failing layer must not kill the clock
             await self._send(self.channel, MatchTick(match=self.match_id, due=due))
 
-        await clock.every(self.tick_rate, send_tick)
+        await clock.every(self.tick_rate, send_tick, self.store.tick_phase)
 
     async def _timer(self, every_s: float, kind) -> None:
         while True:

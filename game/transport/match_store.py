@@ -13,6 +13,7 @@ Embedded, the same calls work on dicts in the process (`MemoryMatchStore`).
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import weakref
 
@@ -54,6 +55,11 @@ def lease_s() -> float:
 
 
 class RedisMatchStore:
+    """Appends that arrive in the same turn of the loop go to Redis in one pipeline (the
+    owners tick on one grid per process, `tick_phase`, so a process's matches append
+    together): one round trip, and one wake-up of Redis, per process and tick instead of per
+    match and tick."""
+
     def __init__(self, url: str, prefix: str):
         import redis.asyncio as redis
 
@@ -64,6 +70,11 @@ class RedisMatchStore:
         self._append = self.redis.register_script(APPEND)
         self._rewrite = self.redis.register_script(REWRITE)
         self._release = self.redis.register_script(RELEASE)
+        self._appends: list[tuple[list[str], list, asyncio.Future]] = []
+        self._sender: asyncio.Task | None = None
+        # Each process its own place in the tick (golden-ratio spread of pids): two processes
+        # on one core do not tick at the same instant.
+        self.tick_phase = os.getpid() * 0.6180339887 % 1.0
 
     def _keys(self, match: str) -> list[str]:
         p = self.prefix
@@ -85,7 +96,50 @@ class RedisMatchStore:
 
     async def append(self, match: str, me: str, prev_tick: int, tick: int, data: bytes, keep: int) -> int:
         ms = int(lease_s() * 1000)
-        return int(await self._append(self._keys(match), [me, ms, str(prev_tick), str(tick), keep, data]))
+        done = asyncio.get_running_loop().create_future()
+        self._appends.append((self._keys(match), [me, ms, str(prev_tick), str(tick), keep, data], done))
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_appends(), name="log appends")
+        return int(await done)
+
+    async def _send_appends(self) -> None:
+        """Send what is queued, in pipelines, until nothing is (what queues while a batch is on
+        its way goes next, in one round trip of its own)."""
+        batch: list = []
+        try:
+            await asyncio.sleep(0)  # the other owners ticking in this turn queue theirs
+            while self._appends:
+                batch, self._appends = self._appends, []
+                try:
+                    answers = await self._pipelined(batch)
+                except Exception as exc:  # each owner hears why its append failed
+                    answers = [exc] * len(batch)
+                for (_, _, done), answer in zip(batch, answers):
+                    if done.done():
+                        continue  # its owner was cancelled
+                    if isinstance(answer, BaseException):
+                        done.set_exception(answer)
+                    else:
+                        done.set_result(answer)
+        finally:
+            self._sender = None
+            for _, _, done in batch + self._appends:  # cancelled on its way: nobody waits forever
+                if not done.done():
+                    done.set_exception(ConnectionError("the log append was cancelled"))
+            self._appends = []
+
+    async def _pipelined(self, batch) -> list:
+        from redis.exceptions import NoScriptError
+
+        for attempt in (1, 2):
+            pipe = self.redis.pipeline(transaction=False)
+            for keys, args, _ in batch:
+                pipe.evalsha(self._append.sha, len(keys), *keys, *args)
+            answers = await pipe.execute(raise_on_error=False)
+            if attempt == 2 or not any(isinstance(a, NoScriptError) for a in answers):
+                return answers
+            await self.redis.script_load(APPEND)  # a Redis that restarted has lost it
+        raise AssertionError("unreachable")
 
     async def rewrite(self, match: str, me: str, last_tick: int, entries: list[bytes]) -> int:
         ms = int(lease_s() * 1000)
@@ -111,6 +165,8 @@ class RedisMatchStore:
 
 class MemoryMatchStore:
     """The embedded default's store: one process, so plain dicts and the loop's clock."""
+
+    tick_phase = None  # nothing to share a round trip: matches tick from when they start
 
     def __init__(self):
         self.leases: dict[str, tuple[str, float]] = {}

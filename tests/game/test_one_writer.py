@@ -276,3 +276,45 @@ async def test_a_failed_final_write_is_tried_again_and_nothing_is_lost(monkeypat
     assert failed and rec.final_entities == 1
     assert [len(await events(match, kind)) for kind in ("join", "spawn", "end")] == [1, 1, 1]
     await a.close()
+
+
+async def test_a_tick_waiting_on_its_log_holds_up_only_its_own_match_and_what_came_for_it(monkeypatch):
+    """Scaled out, a tick waits for its log append aside (the appends of a process's matches
+    share a round trip): while one match's append is held, another match ticks and acks; a
+    command and a join for the held match wait for its tick, then come in order."""
+    from game.arbiter.consumer import ASIDE
+
+    store = match_store()
+    gate, held = asyncio.Event(), {}
+    real_append = store.append
+
+    async def append(match, *args):
+        if match == held.get("match"):
+            await gate.wait()
+        return await real_append(match, *args)
+
+    monkeypatch.setattr(store, "tick_phase", 0.5)  # a store whose appends share round trips
+    monkeypatch.setattr(store, "append", append)
+    alice, bob, match, a, _ = await two_players()
+    carol, ckey = await make_player("carol")
+    other = await make_match(carol)
+    c = Client(other, ckey)
+    await c.connect()
+    seq = await a.cmd("spawn", at=[1, 1], cid="a1")
+    await a.until_acked(seq, alice.pk)
+    held["match"] = str(match.id)
+    await wait_for(lambda: str(match.id) in ASIDE, what="a tick of alice's match waiting on its log")
+    seq = await a.cmd("spawn", at=[2, 1], cid="a2")
+    dave, dkey = await make_player("dave")
+    d = Client(match, dkey)
+    joining = asyncio.ensure_future(d.connect())
+    for i in range(3):  # carol's match plays on
+        await c.until_acked(await c.cmd("spawn", at=[i, 2], cid=f"c{i}"), carol.pk, timeout=2)
+    assert not joining.done() and a.acks.get(str(alice.pk), 0) < seq
+    assert len(ASIDE[str(match.id)]) >= 2  # the command and the join, kept for after the tick
+    gate.set()
+    await a.until_acked(seq, alice.pk)
+    welcome = await asyncio.wait_for(joining, 5)
+    assert {(e["x"], e["z"]) for e in welcome["snap"]["ents"]} >= {(1, 1)}
+    for client in (a, c, d):
+        await client.close()

@@ -1,0 +1,84 @@
+"""game/transport/match_store.py's Redis store against the real Redis: appends made in one turn
+of the loop share one round trip, and each owner still gets its own answer."""
+
+import asyncio
+import secrets
+
+import redis
+from django.conf import settings
+
+from game.transport.match_store import NOT_OURS, OURS, STALE_LOG, RedisMatchStore
+
+
+def make_store() -> RedisMatchStore:
+    return RedisMatchStore(settings.REDIS_URL, f"t{secrets.token_hex(4)}")
+
+
+def count_round_trips(monkeypatch) -> list[int]:
+    """Count what redis-py sends (one send per round trip: a pipeline is one)."""
+    from redis.asyncio.connection import AbstractConnection
+
+    sent = []
+    original = AbstractConnection.send_packed_command
+
+    async def send_packed_command(self, command, check_health=True):
+        sent.append(1)
+        return await original(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", send_packed_command)
+    return sent
+
+
+async def test_appends_in_one_turn_share_a_round_trip_and_each_gets_its_own_answer(monkeypatch):
+    store = make_store()
+    try:
+        await store.rewrite("a", "me", 0, [b"a0"])
+        await store.rewrite("b", "me", 0, [b"b0"])
+        await store.rewrite("c", "other", 0, [b"c0"])
+        await store.redis.script_load(store._append.script)
+        sent = count_round_trips(monkeypatch)
+        answers = await asyncio.gather(
+            store.append("a", "me", 0, 1, b"a1", 10),  # ours, continues the log
+            store.append("b", "me", 7, 8, b"b8", 10),  # ours, but the store's log is at 0
+            store.append("c", "me", 0, 1, b"c1", 10),  # another owner's lease
+        )
+        assert answers == [OURS, STALE_LOG, NOT_OURS]
+        assert len(sent) == 1
+        assert await store.read("a") == [b"a0", b"a1"]
+        assert await store.read("b") == [b"b0"]
+        assert await store.read("c") == [b"c0"]
+        # What queues while a batch is on its way goes next, in one more round trip.
+        sent.clear()
+        first = asyncio.ensure_future(store.append("a", "me", 1, 2, b"a2", 10))
+        for _ in range(100):  # until the first batch is on its way
+            if store._sender is not None and not store._appends:
+                break
+            await asyncio.sleep(0)
+        later = [store.append(m, "me", 0, 1, m.encode(), 10) for m in ("d", "e")]
+        assert await asyncio.gather(first, *later) == [OURS, STALE_LOG, STALE_LOG]
+        assert len(sent) == 2
+    finally:
+        for m in "abcde":
+            await store.drop(m)
+        await store.redis.aclose()
+
+
+async def test_a_redis_that_lost_the_script_gets_it_again():
+    store = make_store()
+    try:
+        await store.rewrite("a", "me", 0, [b"a0"])
+        await store.redis.script_flush()
+        assert await store.append("a", "me", 0, 1, b"a1", 10) == OURS
+        assert await store.read("a") == [b"a0", b"a1"]
+    finally:
+        await store.drop("a")
+        await store.redis.aclose()
+
+
+async def test_an_unreachable_redis_fails_every_queued_append():
+    store = RedisMatchStore("redis://127.0.0.1:1/0", "t")  # nothing listens on port 1
+    answers = await asyncio.gather(
+        *(store.append(m, "me", 0, 1, b"x", 10) for m in "ab"), return_exceptions=True
+    )
+    assert all(isinstance(a, redis.exceptions.ConnectionError) for a in answers), answers
+    await store.redis.aclose()
