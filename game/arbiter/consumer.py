@@ -5,7 +5,10 @@ unique channel, which is recorded on each match it owns and receives that match'
 commands, timer ticks and the results of its database work. Live matches sit in RUNTIMES,
 outside the consumer instance; every message for a match goes to its runtime's `handle`
 from this one dispatch loop (one writer per match), and a handler that raises is caught at
-that boundary so one bad match cannot take the worker down.
+that boundary so one bad match cannot take the worker down. Scaled out, a tick waits for its
+input log append in a task of its own (ASIDE), so the process's other matches tick in the
+same turn and their appends share one Redis round trip; whatever comes for that match
+meanwhile waits for its tick, in order, so each match still has one writer at a time.
 
 Ownership: a match is held by a lease in the match store (game/transport/match_store.py)
 and recorded with an epoch (game/records/ownership.py). From the worker's start a stale

@@ -83,7 +83,7 @@ def _hand_over():
 async def stop_arbiter() -> None:
     """Stop the in-process worker and forget its matches (tests call this between loops)."""
     global _task, _worker
-    from game.arbiter.consumer import CLAIMS, RUNTIMES
+    from game.arbiter.consumer import ASIDE, CLAIMS, RUNTIMES
     from game.transport import match_store
 
     match_store._memory = None  # the next loop starts with no leases or logs
@@ -93,6 +93,7 @@ async def stop_arbiter() -> None:
                 task.cancel()
     RUNTIMES.clear()
     CLAIMS.clear()
+    ASIDE.clear()
     pending = [_task] if _task is not None else []
     if _worker is not None:
         pending += [d["future"] for d in _worker.application_instances.values()]
