@@ -48,7 +48,7 @@ class MatchState:
         self.history: deque[tuple[int, dict[int, tuple[float, float]]]] = deque(maxlen=self.window + 1)
         # The auditor's evidence since the last batch (see game/sim/audit.py).
         self.accepted: list[tuple] = []  # (player, seq, op, ids, claimed, applied, tick)
-        self.trails: dict[int, list[list[float]]] = {}  # watched cube -> [[tick, x, z], ...]
+        self.trails: dict[int, list[tuple]] = {}  # watched cube -> [(tick, x, z), ...]
         self.placed: list[tuple[int, int]] = []  # (id, tick) of authoritative placements
         self.refused: dict[int, int] = {}
         self.born: dict[int, int] = {}
@@ -252,14 +252,16 @@ class MatchState:
     # -- evidence for the auditor -------------------------------------------------
     def _watch(self, ent) -> None:
         if ent.id not in self.trails and len(self.trails) < limits.AUDIT_WATCH_MAX:
-            self.trails[ent.id] = [[self.world.tick, ent.x, ent.z]]  # where it stood before the command
+            self.trails[ent.id] = [(self.world.tick, ent.x, ent.z)]  # where it stood before the command
 
     def _record_trails(self) -> None:
+        # Tuples, not lists: a thousand a tick at 200 players, and the collector stops tracking
+        # a tuple of numbers at its first look (a list it walks until the list is gone).
         entities, tick = self.world.entities, self.world.tick
         for ent_id, trail in self.trails.items():
             ent = entities.get(ent_id)
             if ent is not None:
-                trail.append([tick, ent.x, ent.z])
+                trail.append((tick, ent.x, ent.z))
 
     def place(self, ent_id: int, x: float, z: float) -> bool:
         """An authoritative placement (a correction); False if the cube is gone."""
