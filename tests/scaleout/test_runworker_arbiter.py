@@ -1,10 +1,13 @@
 """Two players against channels-redis and PostgreSQL, with the arbiter in a runworker process."""
 
 import asyncio
+import os
+import time
 
 import pytest
 from channels.db import database_sync_to_async
 
+from game.management.commands.runworker import AUDITOR_NICE
 from lobby.models import Match, MatchEvent, Participation
 from tests.game.players import Client, jump_batch, make_match, make_player
 
@@ -93,3 +96,15 @@ async def test_it_adopts_a_match_from_its_checkpoint_when_the_worker_dies(runwor
     record = await database_sync_to_async(Match.objects.get)(pk=match.pk)
     assert record.arbiter_channel == adopter
     await again.close()
+
+
+def test_an_auditor_process_runs_below_the_arbiters_priority(runworker):
+    """The slow tier yields a shared core to the ticks; an arbiter keeps its priority."""
+    auditor, arbiter = runworker("auditor"), runworker("arbiter")
+    deadline = time.monotonic() + 30
+    while os.getpriority(os.PRIO_PROCESS, auditor.pid) < AUDITOR_NICE:
+        assert auditor.poll() is None and time.monotonic() < deadline, (
+            "the auditor did not lower its priority"
+        )
+        time.sleep(0.05)
+    assert os.getpriority(os.PRIO_PROCESS, arbiter.pid) == os.getpriority(os.PRIO_PROCESS, 0)
