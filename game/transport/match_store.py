@@ -107,7 +107,8 @@ class RedisMatchStore:
         its way goes next, in one round trip of its own)."""
         batch: list = []
         try:
-            await asyncio.sleep(0)  # the other owners ticking in this turn queue theirs
+            # No wait first: this task starts on the loop's next turn, by when every owner
+            # that ticked in this one has queued its append.
             while self._appends:
                 batch, self._appends = self._appends, []
                 try:
