@@ -28,6 +28,7 @@ _run = asyncio.events.Handle._run
 
 
 def _timed(self):
+    cb = self._callback  # read before: a handle cancelled while it runs has none after
     t0 = time.perf_counter()
     try:
         return _run(self)
@@ -37,7 +38,6 @@ def _timed(self):
         _all[1] += dt
         _hist[next(b for b in (50, 20, 10, 5, 1, 0) if dt * 1000 >= b)] += 1
         if dt > 0.005:
-            cb = self._callback
             owner = getattr(cb, "__self__", None)
             name = (
                 f"task {owner.get_coro()!r}"[:110]
