@@ -114,6 +114,7 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
         self.keepalive: asyncio.Task | None = None
         self.join_sent = False
         self.probes: dict[float, float] = {}  # server ping t -> monotonic time sent
+        self.forward = forwarder.local().send  # looked up once: it is every command's way out
         await self.accept()  # refusals are accept + close with a code (PROTOCOL.md)
         code = query.get("code", [None])[0]
         try:
@@ -151,7 +152,7 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
     async def _tell_owner(self, msg) -> bool:
         """Send to the owner; a full or unreachable layer is not this socket's end."""
         try:
-            await forwarder.local().send(self.out.arbiter, msg)
+            await self.forward(self.out.arbiter, msg)
             return True
         except Exception as exc:
             log.info("match %s: %s not delivered: %r", self.match_id, type(msg).__name__, exc)
@@ -274,7 +275,7 @@ class MatchConsumer(InboxConsumerMixin, AsyncWebsocketConsumer):
             raise ProtocolError("bad_message", "wait for welcome before sending commands", msg.seq)
         forward = MatchCmd(match=self.match_id, reply=self.out.reply, cmd=to_command(msg, self.player))
         try:  # to another process's owner it waits a few ms for company (game/edge/forwarder.py)
-            await forwarder.local().send(self.out.arbiter, forward)
+            await self.forward(self.out.arbiter, forward)
         except Exception:  # full, or the layer unreachable
             raise ProtocolError(
                 "busy", "the match is busy; command not queued, send it again", msg.seq, 100
