@@ -41,7 +41,7 @@ application = ProtocolTypeRouter(
     }
 )
 
-# What is loaded by now lives as long as the process: frozen. Full collections once a minute.
+# What is loaded by now lives as long as the process: frozen. Full collections every 15 s.
 collector.install()
 # A thread (the records lane, the auditor's review) holds the GIL for up to the switch
 # interval before the loop gets it back: 5 ms by default, a quarter of the jitter a 20 Hz
