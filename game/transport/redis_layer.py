@@ -30,7 +30,6 @@ that adopts its channel still receives from Redis what other processes send it (
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 import uuid
 
@@ -40,9 +39,7 @@ from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from game.transport.inbox import put_local
-
-log = logging.getLogger("game.layer")
+from game.transport.inbox import put_local, receive_through_outages
 
 # KEYS[1]: the channel's key; ARGV: now, expiry (s), capacity, the serialised message.
 SEND = """
@@ -124,21 +121,12 @@ class ArenaRedisChannelLayer(RedisChannelLayer):
             self._readers[(loop, real)] = loop.create_task(self._reader(real), name=f"layer reader {real}")
 
     async def _reader(self, real: str) -> None:
-        key, index, pause = self.prefix + real, self.consistent_hash(real), 0.1
+        key, index = self.prefix + real, self.consistent_hash(real)
         while not self._stopping:
-            try:
-                popped = await self._pop_many(self.connection(index), key)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # Redis restarting: wait it out, as the stock receive's callers do
-                if pause == 0.1:
-                    log.warning("layer reader: Redis unreachable (%r); retrying", exc)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 2.0)
-                continue
-            if pause > 0.1:
-                log.warning("layer reader: Redis reachable again")
-            pause = 0.1
+            # Redis restarting: waited out with back-off, as every other receive of the game is.
+            popped = await receive_through_outages(
+                lambda: self._pop_many(self.connection(index), key), "layer reader"
+            )
             for member, stamp in popped:
                 if not _fresh(stamp):
                     continue  # from before a Redis restart
@@ -146,9 +134,9 @@ class ArenaRedisChannelLayer(RedisChannelLayer):
                 channels = message.pop("__asgi_channel__", None)
                 if channels is None:
                     continue
-                for channel in (
-                    channels if isinstance(channels, list) else [channels]
-                ):  # a group send's: a list
+                if not isinstance(channels, list):  # a group send's is a list
+                    channels = [channels]
+                for channel in channels:
                     self.receive_buffer[channel].put_nowait(message)
 
     async def _pop_many(self, connection, key: str) -> list:
