@@ -132,15 +132,17 @@ class RedisMatchStore:
     async def _pipelined(self, batch) -> list:
         from redis.exceptions import NoScriptError
 
-        for attempt in (1, 2):
-            pipe = self.redis.pipeline(transaction=False)
-            for keys, args, _ in batch:
-                pipe.evalsha(self._append.sha, len(keys), *keys, *args)
-            answers = await pipe.execute(raise_on_error=False)
-            if attempt == 2 or not any(isinstance(a, NoScriptError) for a in answers):
-                return answers
-            await self.redis.script_load(APPEND)  # a Redis that restarted has lost it
-        raise AssertionError("unreachable")
+        answers = await self._evalsha_all(batch)
+        if any(isinstance(a, NoScriptError) for a in answers):  # a Redis that restarted has lost it
+            await self.redis.script_load(APPEND)
+            answers = await self._evalsha_all(batch)
+        return answers
+
+    async def _evalsha_all(self, batch) -> list:
+        pipe = self.redis.pipeline(transaction=False)
+        for keys, args, _ in batch:
+            pipe.evalsha(self._append.sha, len(keys), *keys, *args)
+        return await pipe.execute(raise_on_error=False)
 
     async def rewrite(self, match: str, me: str, last_tick: int, entries: list[bytes]) -> int:
         ms = int(lease_s() * 1000)
