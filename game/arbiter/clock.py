@@ -23,8 +23,9 @@ async def every(rate: float, on_due: Callable[[float], Awaitable[None]], phase: 
     turn of its loop (so their ticks' writes to a store can share one round trip)."""
     loop = asyncio.get_running_loop()
     interval = 1.0 / rate
-    offset = loop.time() if phase is None else phase % 1.0 * interval
-    k = _next(loop.time(), interval, offset)
+    now = loop.time()
+    offset = now if phase is None else phase % 1.0 * interval
+    k = _next(now, interval, offset)
     while True:
         due = k * interval + offset  # from an integer count: equal grids give equal due times
         delay = due - loop.time()
