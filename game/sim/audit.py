@@ -28,45 +28,58 @@ def speed_cap(batch: dict) -> list[Verdict]:
     """A cube that covered more ground between two ticks than its speed allows, unless a
     backdated command or an authoritative placement explains the jump: put it back."""
     step = batch["speed"] / batch["tick_rate"]
-    extra: dict[tuple[int, int], float] = {}
-    for _player, _seq, op, ids, _claimed, applied, tick, *_ in batch["commands"]:
+    per_tick = step + limits.AUDIT_STEP_SLACK
+    extra: dict[int, dict[int, float]] = {}  # cube -> tick -> ground a backdated command explains
+    for command in batch["commands"]:
+        op, ids, applied, tick = command[2], command[3], command[5], command[6]
         if op in ("move", "nudge") and applied < tick:
             # The fast-forward may shift the cube by up to 2 steps (each with its rounding) per
             # backdated tick, back along the old path and forward along the new one; and the
             # position it starts from is the recorded one, which an earlier backdated command
             # may since have moved the cube away from by as much again (up to W ticks).
             window = int(limits.LAG_WINDOW_S * batch["tick_rate"])
-            shift = 2 * (step + limits.AUDIT_STEP_SLACK) * ((tick - applied) + window)
+            shift = 2 * per_tick * ((tick - applied) + window)
             for i in ids:
-                extra[(i, tick + 1)] = extra.get((i, tick + 1), 0) + shift
-    placed = {(i, t) for i, t in batch.get("placed", [])}
+                more = extra.setdefault(i, {})
+                more[tick + 1] = more.get(tick + 1, 0) + shift
+    placed: dict[int, set[int]] = {}
+    for i, t in batch.get("placed", []):
+        placed.setdefault(i, set()).add(t)
     owners = _owners(batch)
     verdicts = []
+    clearly_within = 0.98 * per_tick * per_tick  # a one-tick step under this needs no root
     for key, trail in batch["trails"].items():
         ent = int(key)
-        for (t1, x1, z1), (t2, x2, z2) in zip(trail, trail[1:]):
-            if (ent, t2) in placed:
+        more, gone = extra.get(ent, {}), placed.get(ent, ())
+        t1, x1, z1 = trail[0]
+        for point in trail[1:]:
+            t2, x2, z2 = point
+            dx, dz = x2 - x1, z2 - z1
+            if t2 - t1 == 1 and dx * dx + dz * dz < clearly_within and t2 not in more:
+                t1, x1, z1 = point  # most steps
                 continue
-            allowed = (step + limits.AUDIT_STEP_SLACK) * (t2 - t1) + extra.get((ent, t2), 0)
-            moved = math.hypot(x2 - x1, z2 - z1)
-            if moved > allowed:
-                verdicts.append(
-                    _verdict(
-                        "correction",
-                        "speed_cap",
-                        owners.get(ent),
-                        {
-                            "tick": t2,
-                            "from": [x1, z1],
-                            "to": [x2, z2],
-                            "moved": round(moved, 3),
-                            "allowed": round(allowed, 3),
-                        },
-                        ids=[ent],
-                        to=(x1, z1),
-                    )
+            allowed = per_tick * (t2 - t1) + more.get(t2, 0)
+            moved = math.hypot(dx, dz)
+            if moved <= allowed or t2 in gone:
+                t1, x1, z1 = point
+                continue
+            verdicts.append(
+                _verdict(
+                    "correction",
+                    "speed_cap",
+                    owners.get(ent),
+                    {
+                        "tick": t2,
+                        "from": [x1, z1],
+                        "to": [x2, z2],
+                        "moved": round(moved, 3),
+                        "allowed": round(allowed, 3),
+                    },
+                    ids=[ent],
+                    to=(x1, z1),
                 )
-                break
+            )
+            break
     return verdicts
 
 
@@ -74,9 +87,9 @@ def lag_claims(batch: dict) -> list[Verdict]:
     """Moves claiming ticks further back than half the player's measured round trip explains."""
     tick_ms = 1000 / batch["tick_rate"]
     by_player: dict[int, list[tuple[int, int]]] = {}
-    for player, seq, op, _ids, claimed, _applied, tick, *_ in batch["commands"]:
-        if op in ("move", "nudge"):
-            by_player.setdefault(player, []).append((seq, tick - claimed))
+    for command in batch["commands"]:  # [player, seq, op, ids, claimed, applied, tick, ...]
+        if command[2] in ("move", "nudge"):
+            by_player.setdefault(command[0], []).append((command[1], command[6] - command[4]))
     verdicts = []
     for player, claims in by_player.items():
         samples = batch["rtt"].get(str(player)) or []
@@ -126,8 +139,11 @@ def flood_near_limit(batch: dict) -> list[Verdict]:
 def impossible_sequence(batch: dict) -> list[Verdict]:
     """A command claiming to be issued before the cube it names existed."""
     born = {int(k): v for k, v in batch.get("born", {}).items()}
+    youngest = max(born.values(), default=-1)
     verdicts = []
-    for player, seq, _op, ids, claimed, _applied, _tick, *_ in batch["commands"]:
+    for player, seq, _op, ids, claimed, *_ in batch["commands"]:
+        if claimed >= youngest:
+            continue  # no cube it may name was born after it: most commands
         early = [i for i in ids if i in born and claimed < born[i]]
         if early:
             verdicts.append(
