@@ -85,7 +85,7 @@ class Log:
             return
         checkpoint = self.state.checkpoint(now)
         t0 = time.perf_counter()
-        blob = zlib.compress(msgpack.packb([data for _, data in self.tail]))
+        blob = zlib.compress(msgpack.packb([data for _, data in self.tail]), inputlog.CHUNK_ZLIB_LEVEL)
         t1 = time.perf_counter()
         digest = replay.digest(checkpoint)
         t2 = time.perf_counter()

@@ -18,7 +18,7 @@ from game import limits
 from game.models import MatchLog, MatchLogChunk, OperatorAction
 from game.records.lane import check_deadline
 from game.sim import replay
-from game.sim.inputlog import LOG_VERSION
+from game.sim.inputlog import CHUNK_ZLIB_LEVEL, LOG_VERSION
 from game.sim.rulesets import Settings
 from lobby import limits as match_limits
 from lobby.models import Match, MatchEvent, Participation
@@ -132,7 +132,7 @@ def _write_log(b: FlushBatch) -> None:
         first_tick=first,
         last_tick=last,
         version=LOG_VERSION,
-        entries=zlib.compress(msgpack.packb([data for _, data in b.log])),
+        entries=zlib.compress(msgpack.packb([data for _, data in b.log]), CHUNK_ZLIB_LEVEL),
         keyframe=b.keyframe,
         resumed=b.resumed,
         digest=replay.digest(state) if state is not None and state["tick"] == last else "",
