@@ -32,10 +32,21 @@ def ensure_arbiter() -> None:
 
     # No signal handlers: the ASGI server owns the process's signals.
     _worker = ArenaWorker(
-        ChannelNameRouter(channel_routes), list(channel_routes), get_channel_layer(), signals=False
+        ChannelNameRouter(channel_routes), served_channels(), get_channel_layer(), signals=False
     )
     _worker.on_handed_over = _close_sockets
     _task = loop.create_task(_worker.arun(), name="in-process arbiter")
+
+
+def served_channels() -> list[str]:
+    """The named channels the in-process worker reads. Embedded it is the only worker, so it
+    reviews too; scaled out the reviews are the `runworker auditor` processes' (below the
+    ticks' priority, game/arbiter/auditor.py): a server taking them would unpack a second of
+    its matches' play on the loop its sockets and ticks share."""
+    from game.arbiter.routes import channel_routes
+    from game.messages import ARBITER_CHANNEL
+
+    return [ARBITER_CHANNEL] if settings.REDIS_URL else list(channel_routes)
 
 
 def local_arbiter() -> str | None:
