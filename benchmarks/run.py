@@ -95,6 +95,8 @@ def run_step(system: systems.System, workload: str, n: int, args, out_dir: Path)
     redis = getattr(system, "redis", None)  # a Redis of the system's own: count its commands
     if redis is not None:
         cmd += ["--redis-url", redis.url]
+    if getattr(system, "database", None):  # PostgreSQL's backends serve the servers: their CPU counts
+        cmd += ["--postgres", system.database]
     proc = subprocess.run(cmd, cwd=ROOT, preexec_fn=pin_bots, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0 or not json_path.exists():
         raise RuntimeError(f"loadbots failed ({proc.returncode}): {proc.stderr[-2000:]}")

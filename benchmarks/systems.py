@@ -11,6 +11,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cubearena.liveserver import LiveServer, free_port, stop_process  # noqa: E402
+from loadbots.load import postgres_backends  # noqa: E402
 
 BENCH_DB = "cubearena_bench"
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
@@ -113,6 +115,21 @@ class Scaled(System):
         self.workers: list[subprocess.Popen] = []
         self._tmp = tempfile.TemporaryDirectory(prefix="cubearena-bench-")
         self._logs: list = []
+        self.database: str | None = None  # loadbots counts every backend of it (--postgres)
+        self._stopped = threading.Event()
+
+    def _pin_backends(self) -> None:
+        """Pin the database's backends with the servers as they appear: the servers open
+        them lazily (a thread's first query), and unpinned they would run on the bots' core."""
+        while not self._stopped.wait(0.5):
+            try:
+                pin(postgres_backends(self.database), self.cpus)
+            except Exception:  # the database is being dropped or not made yet
+                pass
+
+    def _start_pinning(self) -> None:
+        if self.cpus:
+            threading.Thread(target=self._pin_backends, daemon=True, name="pin backends").start()
 
     def start(self) -> None:
         env = production_env() | {
@@ -120,6 +137,8 @@ class Scaled(System):
             "CHANNEL_PREFIX": f"bench{secrets.token_hex(4)}",  # no clash with anyone else on this Redis
             "DATABASE_URL": reset_database(),
         }
+        self.database = env["DATABASE_URL"]
+        self._start_pinning()
         for i in range(self.n_servers):
             server = LiveServer(env=env, log_path=Path(self._tmp.name) / f"daphne{i}.log")
             self.servers.append(server)
@@ -159,6 +178,7 @@ class Scaled(System):
         raise RuntimeError(f"/healthz did not pass within {timeout:.0f} s; see {self._tmp.name}")
 
     def stop(self) -> None:
+        self._stopped.set()
         for w in self.workers:
             if w.poll() is None:
                 w.terminate()
@@ -224,6 +244,8 @@ class ScaledAffinity(Scaled):
             "DATABASE_URL": reset_database(),
             "ARBITER_IN_PROCESS": "1",
         }
+        self.database = env["DATABASE_URL"]
+        self._start_pinning()
         for i in range(self.n_servers):
             server_env = env | {"CUBEARENA_SERVER_NAME": f"s{i + 1}"}
             server = LiveServer(env=server_env, log_path=Path(self._tmp.name) / f"daphne{i}.log")
@@ -236,22 +258,12 @@ class ScaledAffinity(Scaled):
         targets = self.urls[1:] + self.urls[:1] if self.across else self.urls
         self.routes = dict(zip(names, targets, strict=True))
         self.pids = [s.proc.pid for s in self.servers] + [w.pid for w in self.workers] + [self.redis.proc.pid]
-        self.pids += postgres_backends()
+        self.pids += postgres_backends(self.database)
 
     def stop(self) -> None:
         super().stop()
         if self.redis is not None:
             self.redis.stop()
-
-
-def postgres_backends(db: str = BENCH_DB) -> list[int]:
-    """The PostgreSQL server processes serving the benchmark's database (their CPU is the
-    servers' too). Connections opened later are not among them: the figure is a floor."""
-    import psycopg
-
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [db]).fetchall()
-    return [r[0] for r in rows]
 
 
 class Baseline(System):

@@ -51,6 +51,7 @@ class LoadConfig:
     seed: int | None = None
     routes: dict = field(default_factory=dict)  # server name -> URL, for /s/<name>/ socket paths
     redis_url: str | None = None  # count the commands this Redis runs during the window
+    postgres_url: str | None = None  # count its database's backends' CPU during the window
     extra: dict = field(default_factory=dict)
 
 
@@ -201,6 +202,8 @@ async def run_load(cfg: LoadConfig) -> dict:
         window.start, window.open = time.monotonic(), True
         at_start = {b.index: b.counters.copy() for b in live}
         lag.samples.clear()
+        if cfg.postgres_url:  # the backends the servers opened since their start are theirs too
+            sampler.add(await asyncio.to_thread(postgres_backends, cfg.postgres_url))
         sampler.start()
         own_cpu = _own_cpu()
         measure_task = progress.task("measuring", round(cfg.seconds))
@@ -229,6 +232,16 @@ async def run_load(cfg: LoadConfig) -> dict:
     with contextlib.suppress(asyncio.CancelledError):
         await lag_task
     return build_report(cfg, bots, live, at_start, at_end, window, sampler, loop_lag, setup)
+
+
+def postgres_backends(url: str) -> list[int]:
+    """The PIDs of the PostgreSQL backends connected to the database `url` names."""
+    import psycopg
+
+    db = url.rsplit("/", 1)[-1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [db]).fetchall()
+    return [r[0] for r in rows]
 
 
 class RedisCommands:

@@ -78,15 +78,22 @@ class ProcessSampler:
 
     def __init__(self, pids: list[int], period: float = 1.0):
         self.tracked: list[_Tracked] = []
-        for pid in pids:
-            try:
-                self.tracked.append(_Tracked(psutil.Process(pid)))
-            except psutil.Error:
-                pass
+        self.add(pids)
         self.period = period
         self._task: asyncio.Task | None = None
         self._started = 0.0
         self._elapsed = 0.0
+
+    def add(self, pids: list[int]) -> None:
+        """Sample these too (before `start`); a PID already sampled is not counted twice."""
+        known = {t.proc.pid for t in self.tracked}
+        for pid in pids:
+            if pid in known:
+                continue
+            try:
+                self.tracked.append(_Tracked(psutil.Process(pid)))
+            except psutil.Error:
+                pass
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()

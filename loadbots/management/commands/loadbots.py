@@ -76,6 +76,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--redis-url", default=None, help="count this Redis' commands in the window, per client-message"
         )
+        parser.add_argument(
+            "--postgres",
+            default=None,
+            metavar="URL",
+            help="count the CPU of every PostgreSQL backend of this database in the window "
+            "(those opened after the start too)",
+        )
         parser.add_argument("--label", default="", help="a name for this run in the report")
         parser.add_argument("--seed", type=int, default=None)
         parser.add_argument("--json", dest="json_path", default=None, help="write the report here")
@@ -101,6 +108,7 @@ class Command(BaseCommand):
             urls=urls,
             routes=routes,
             redis_url=opts["redis_url"],
+            postgres_url=opts["postgres"],
             bots=opts["bots"],
             matches=opts["matches"],
             seconds=opts["seconds"],
