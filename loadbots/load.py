@@ -196,14 +196,18 @@ async def run_load(cfg: LoadConfig) -> dict:
         movers = [
             asyncio.get_running_loop().create_task(b.move(t0 - WARMUP_S, end, cfg.move_every)) for b in live
         ]
+        # What needs an import or a connection is made in the warm-up: a stall of the bots'
+        # loop in the window would show as late sends and long snapshot intervals.
+        redis_stats = RedisCommands(cfg.redis_url) if cfg.redis_url else None
+        if cfg.postgres_url:  # the backends the servers opened since their start are theirs too
+            sampler.add(await asyncio.to_thread(postgres_backends, cfg.postgres_url))
         await asyncio.sleep(max(0.0, t0 - time.monotonic()))
         lag_start = await _tick_lags(bots, matches, cfg)
-        redis_stats = RedisCommands(cfg.redis_url) if cfg.redis_url else None
+        if redis_stats is not None:
+            redis_stats.reset()
         window.start, window.open = time.monotonic(), True
         at_start = {b.index: b.counters.copy() for b in live}
         lag.samples.clear()
-        if cfg.postgres_url:  # the backends the servers opened since their start are theirs too
-            sampler.add(await asyncio.to_thread(postgres_backends, cfg.postgres_url))
         sampler.start()
         own_cpu = _own_cpu()
         measure_task = progress.task("measuring", round(cfg.seconds))
@@ -245,12 +249,15 @@ def postgres_backends(url: str) -> list[int]:
 
 
 class RedisCommands:
-    """Redis' command counts (INFO commandstats) from now: reset here, read by `since`."""
+    """Redis' command counts (INFO commandstats) from `reset`, read by `since`."""
 
     def __init__(self, url: str):
         import redis
 
         self.client = redis.Redis.from_url(url)
+        self.client.ping()  # connected now, not in the window
+
+    def reset(self) -> None:
         self.client.config_resetstat()
 
     def since(self) -> dict[str, int]:
