@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import random
 import time
@@ -199,8 +200,9 @@ async def run_load(cfg: LoadConfig) -> dict:
         # What needs an import or a connection is made in the warm-up: a stall of the bots'
         # loop in the window would show as late sends and long snapshot intervals.
         redis_stats = RedisCommands(cfg.redis_url) if cfg.redis_url else None
-        if cfg.postgres_url:  # the backends the servers opened since their start are theirs too
-            sampler.add(await asyncio.to_thread(postgres_backends, cfg.postgres_url))
+        if cfg.postgres_url:  # the database's backends serve the servers: theirs too, as they come
+            sampler.more = functools.partial(postgres_backends, cfg.postgres_url)
+            sampler.add(await asyncio.to_thread(sampler.more))
         await asyncio.sleep(max(0.0, t0 - time.monotonic()))
         lag_start = await _tick_lags(bots, matches, cfg)
         if redis_stats is not None:

@@ -7,6 +7,7 @@ messages the server handled; the one-second samples give CPU % and RSS.
 from __future__ import annotations
 
 import asyncio
+import time
 from urllib.parse import urlsplit
 
 import psutil
@@ -76,10 +77,14 @@ def _label(proc: psutil.Process) -> str:
 class ProcessSampler:
     """Samples the given PIDs every `period` seconds between `start()` and `stop()`."""
 
-    def __init__(self, pids: list[int], period: float = 1.0):
+    def __init__(self, pids: list[int], period: float = 1.0, more=None):
+        """`more`: a blocking function listing PIDs that belong to the servers too (a
+        database's backends, which come and go); asked each period, off the loop."""
         self.tracked: list[_Tracked] = []
         self.add(pids)
         self.period = period
+        self.more = more
+        self._wall_start = 0.0
         self._task: asyncio.Task | None = None
         self._started = 0.0
         self._elapsed = 0.0
@@ -103,12 +108,14 @@ class ProcessSampler:
                 t.proc.cpu_percent(None)  # primes the next call
             except psutil.Error:
                 t.gone = True
-        self._started = loop.time()
+        self._started, self._wall_start = loop.time(), time.time()
         self._task = loop.create_task(self._sample())
 
     async def _sample(self) -> None:
         while True:
             await asyncio.sleep(self.period)
+            if self.more is not None:
+                self._add_new(await asyncio.to_thread(self.more))
             for t in self.tracked:
                 if t.gone:
                     continue
@@ -118,6 +125,22 @@ class ProcessSampler:
                     t.cpu_end = t.cpu()
                 except psutil.Error:
                     t.gone = True
+
+    def _add_new(self, pids: list[int]) -> None:
+        """Track processes that appeared in the window: from their start if they were born in
+        it, else from now (a second of theirs at most is missed)."""
+        known = {t.proc.pid for t in self.tracked}
+        for pid in pids:
+            if pid in known:
+                continue
+            try:
+                t = _Tracked(psutil.Process(pid))
+                t.cpu_start = 0.0 if t.proc.create_time() >= self._wall_start else t.cpu()
+                t.cpu_end = t.cpu()
+                t.proc.cpu_percent(None)
+            except psutil.Error:
+                continue
+            self.tracked.append(t)
 
     def stop(self) -> None:
         if self._task is not None:
