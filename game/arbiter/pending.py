@@ -38,6 +38,9 @@ class PendingRecords:
     resumed: dict | None = None  # adopted: the state resumed from, until a log chunk has carried it
     in_flight: _Sent | None = None
     flushes: int = 0
+    # The last flush's commit was not confirmed (or none came back yet, as for an adopter's
+    # first): the next log chunk may overlap one it wrote, and replaces it.
+    unconfirmed: bool = True
 
     def batch(
         self,
@@ -83,6 +86,7 @@ class PendingRecords:
             list(log),
             keyframe,
             resumed,
+            overwrite=self.unconfirmed,
         )
 
     def settle(self, state: MatchState, number: int, ok: bool) -> bool:
@@ -91,6 +95,7 @@ class PendingRecords:
         if sent is None or sent.number != number:
             return False
         self.in_flight = None
+        self.unconfirmed = not ok
         if ok:
             del state.events[: sent.events]
             for player, value in sent.presence.items():

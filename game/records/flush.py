@@ -52,6 +52,7 @@ class FlushBatch:
     log: list[tuple[int, bytes]] = field(default_factory=list)  # input log entries (tick, entry)
     keyframe: dict | None = None  # the state after the log's last entry, now and then
     resumed: dict | None = None  # an adopter's first chunk: the state it resumed from
+    overwrite: bool = True  # a chunk a flush whose commit was not confirmed wrote may overlap this one
 
 
 def flush(b: FlushBatch) -> tuple[bool, list[tuple[int, dict]]]:
@@ -121,12 +122,14 @@ def _match_key(match_id: str):
 def _write_log(b: FlushBatch) -> None:
     """One chunk of the input log, with the digest of the state it ends at; the first chunk
     also writes the log's header. A flush whose commit was not confirmed is sent again with
-    more entries: the chunk it wrote then gives way to the longer one."""
+    more entries: the chunk it wrote then gives way to the longer one (`overwrite`; after a
+    confirmed flush there is none to look for)."""
     first, last = b.log[0][0], b.log[-1][0]
     if first == 1:
         write_header(b.match_id)
     state = b.checkpoint if b.checkpoint is not None else b.keyframe
-    MatchLogChunk.objects.filter(match_id=b.match_id, last_tick__gte=first).delete()
+    if b.overwrite:  # else the last flush was confirmed and this chunk starts after its
+        MatchLogChunk.objects.filter(match_id=b.match_id, last_tick__gte=first).delete()
     MatchLogChunk.objects.create(
         match_id=b.match_id,
         first_tick=first,

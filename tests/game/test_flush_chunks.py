@@ -1,0 +1,72 @@
+"""The log chunks a match's flushes write (game/records/flush.py, game/arbiter/pending.py): a
+flush whose commit was not confirmed is written again, longer, over its chunk; after a
+confirmed one the next chunk starts after it and nothing is looked for to replace."""
+
+import time
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from game.arbiter.pending import PendingRecords
+from game.models import MatchLogChunk
+from game.records import lane
+from game.records.flush import flush
+from game.sim import inputlog
+from game.sim.match import MatchState
+from game.sim.world import World
+from lobby import limits as match_limits
+from lobby.models import Match, Participation, Player
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _play(state: MatchState, ticks: int, log: list) -> None:
+    for _ in range(ticks):
+        state.tick(0.0)
+        entry = state.take_entry()
+        log.append((entry.tick, inputlog.encode(entry)))
+
+
+def _write(records: PendingRecords, state: MatchState, log: list):
+    batch = records.batch(state, None, 0.0, log=log)
+    lane._local.deadline = time.monotonic() + 30  # as the lane gives each job
+    with CaptureQueriesContext(connection) as queries:
+        assert flush(batch)[0]
+    deletes = [q for q in queries.captured_queries if "DELETE" in q["sql"] and "matchlogchunk" in q["sql"]]
+    return batch, len(deletes)
+
+
+def _chunks(match) -> list[tuple[int, int]]:
+    return list(
+        MatchLogChunk.objects.filter(match=match)
+        .order_by("first_tick")
+        .values_list("first_tick", "last_tick")
+    )
+
+
+def test_only_a_flush_after_an_unconfirmed_one_replaces_a_chunk():
+    player = Player.objects.create(nickname="p1")
+    match = Match.objects.create(name="chunks", creator=player, tick_rate=20, status="running", epoch=1)
+    Participation.objects.create(match=match, player=player, color="#000000")
+    world = World(match.arena_width, match.arena_depth, match_limits.DEFAULT_SPEED, match.tick_rate)
+    state = MatchState(world, creator=player.pk)
+    state.seat(player.pk, "p1", "#000000", 0.0)
+    records = PendingRecords(str(match.pk), 1)
+    log: list = []
+
+    _play(state, 20, log)
+    batch, deletes = _write(records, state, log)  # the first: nothing came back yet
+    assert batch.overwrite and deletes == 1
+    records.settle(state, records.in_flight.number, ok=False)  # written, but not confirmed
+    _play(state, 20, log)  # so the next carries the same entries and more
+    batch, deletes = _write(records, state, log)
+    assert batch.overwrite and deletes == 1
+    assert _chunks(match) == [(1, 40)], "the longer chunk replaces the one not confirmed"
+
+    records.settle(state, records.in_flight.number, ok=True)
+    log = []
+    _play(state, 20, log)
+    batch, deletes = _write(records, state, log)
+    assert not batch.overwrite and deletes == 0
+    assert _chunks(match) == [(1, 40), (41, 60)]
