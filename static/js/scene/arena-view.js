@@ -70,7 +70,8 @@ export class ArenaView {
 
   /**
    * Every welcome names the arena: another size than the page's rebuilds floor and limits.
-   * The first one also asks for the first view: the next frame frames the player's cubes.
+   * The first one also asks for the first view: the next frame frames the player's cubes,
+   * unless the player has moved the view by then (a minimap click in the first frames).
    */
   setArena(width, depth) {
     if (!this.framed) this.frameDue = this.framed = true;
@@ -87,7 +88,9 @@ export class ArenaView {
    * performance.now() (key pans and the hover pulse follow it); `dt` is not used any more.
    */
   draw(now, dt, drawn, count, selection, hovered, provisional = []) {
-    if (this.frameDue) {
+    if (this.frameDue && this.rig.steered) {
+      this.frameDue = false; // the player looked somewhere before the first frame: theirs wins
+    } else if (this.frameDue) {
       this.frameDue = false;
       drawn = [...drawn]; // may be an iterator: it is read twice this frame
       const own = [];

@@ -42,6 +42,7 @@ export class CameraRig {
     this.element = null;
     this.keys = new PanKeys(PAN_KEYS);
     this.grab = null; // the ground point held by a middle-button drag
+    this.steered = false; // the player moved the view: the first framing must not take it back
     this.onWheel = (ev) => this.wheel(ev);
     this.onPointerDown = (ev) => this.pointerDown(ev);
     this.onPointerMove = (ev) => this.pointerMove(ev);
@@ -135,6 +136,7 @@ export class CameraRig {
   }
 
   moveTarget(dx, dz) {
+    this.steered = true;
     this.target.x += dx;
     this.target.z += dz;
     this.apply();
@@ -212,6 +214,7 @@ export class CameraRig {
     const py = ev.clientY - rect.top;
     const hadPoint = this.groundAt(px, py, _before) !== null;
     const step = ev.deltaY > 0 ? CAMERA_ZOOM_STEP : 1 / CAMERA_ZOOM_STEP;
+    this.steered = true;
     this.distance *= step;
     this.apply();
     // Zoom toward the pointer: keep the ground point under it where it was.
