@@ -9,8 +9,9 @@ collector's own schedule ran one every few seconds, 22-45 ms each with the loop 
   of the live game took 29-68 ms (~90,000 objects, none of them garbage), a late tick every
   time. Instead a thread collects every FULL_EVERY_S, and freezes what survives: the next
   looks only at what is newer (a few ms). Cycles among frozen objects (a socket that left)
-  wait for the thaw, every THAW_EVERY_S: one full collection of everything, so what they
-  hold is bounded by those minutes of departures;
+  wait for the thaw, every THAW_EVERY_S, or sooner once memory in use doubled since the
+  last (THAW_GROWTH): one full collection of everything, so what they hold is bounded by
+  those minutes of departures and by the heap;
 - a burst of joins leaves many objects in cycles; the thread also collects as soon as the
   memory in use grew by GROWTH since its last collection (CPython's own rule for its oldest
   generation counts objects; this reads the allocator's block count, which costs
@@ -28,6 +29,7 @@ import time
 FULL_EVERY_S = 15.0
 THAW_EVERY_S = 600.0
 GROWTH = 0.25  # blocks in use over those after the last full collection: collect now
+THAW_GROWTH = 1.0  # blocks in use over those after the last thaw: thaw now
 LOOK_EVERY_S = 0.5
 NEVER = 1 << 30  # a threshold the collector's generation-2 count never reaches
 
@@ -46,15 +48,17 @@ def install(full_every_s: float = FULL_EVERY_S, thaw_every_s: float = THAW_EVERY
 
 def _collect_every(seconds: float, thaw_every_s: float) -> None:
     last = thawed = time.monotonic()
-    base = sys.getallocatedblocks()
+    base = thawed_base = sys.getallocatedblocks()
     while True:
         time.sleep(min(LOOK_EVERY_S, seconds))
-        now = time.monotonic()
-        if now - thawed >= thaw_every_s:
+        now, blocks = time.monotonic(), sys.getallocatedblocks()
+        thaw = now - thawed >= thaw_every_s or blocks > thawed_base * (1 + THAW_GROWTH)
+        if thaw:
             gc.unfreeze()  # this collection looks at everything
-            thawed = now
-        elif now - last < seconds and sys.getallocatedblocks() <= base * (1 + GROWTH):
+        elif now - last < seconds and blocks <= base * (1 + GROWTH):
             continue
         gc.collect()
         gc.freeze()
         last, base = time.monotonic(), sys.getallocatedblocks()
+        if thaw:
+            thawed, thawed_base = last, base

@@ -80,6 +80,26 @@ print("ok")
 )
 
 
+THAW_ON_GROWTH = (
+    COMMON
+    + """
+collector.install(full_every_s=0.3, thaw_every_s=600.0)  # no thaw on the clock in this test
+freed = []
+held = cycle(freed, "old")  # alive through a scheduled collection, then garbage, frozen
+mark = fulls()
+until(lambda: fulls() >= mark + 2, "no scheduled collection")
+del held
+mark = fulls()
+until(lambda: fulls() >= mark + 2, "no scheduled collection")
+assert "old" not in freed, "a frozen cycle was collected before any thaw"
+# Memory in use doubles (what frozen cycles could hold grows with it): a thaw comes at once.
+grown = [[] for _ in range(int(sys.getallocatedblocks() * (collector.THAW_GROWTH + 0.2)))]
+until(lambda: "old" in freed, "doubled memory did not thaw")
+print("ok")
+"""
+)
+
+
 def run(program: str) -> None:
     cmd = [sys.executable, "-c", program]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=90)
@@ -92,3 +112,7 @@ def test_full_collections_on_a_schedule_freeze_survivors_and_thaw():
 
 def test_memory_growth_starts_a_full_collection():
     run(GROWTH)
+
+
+def test_doubled_memory_thaws_at_once():
+    run(THAW_ON_GROWTH)
