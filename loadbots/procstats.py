@@ -81,24 +81,31 @@ class ProcessSampler:
         """`more`: a blocking function listing PIDs that belong to the servers too (a
         database's backends, which come and go); asked each period, off the loop."""
         self.tracked: list[_Tracked] = []
-        self.add(pids)
         self.period = period
         self.more = more
         self._wall_start = 0.0
         self._task: asyncio.Task | None = None
         self._started = 0.0
         self._elapsed = 0.0
+        self.add(pids)
 
     def add(self, pids: list[int]) -> None:
-        """Sample these too (before `start`); a PID already sampled is not counted twice."""
+        """Sample these too; a PID already sampled is not counted twice. Once started, a new
+        one counts from its birth if it was born in the window, else from now (a second of
+        its CPU at most is missed)."""
         known = {t.proc.pid for t in self.tracked}
         for pid in pids:
             if pid in known:
                 continue
             try:
-                self.tracked.append(_Tracked(psutil.Process(pid)))
+                t = _Tracked(psutil.Process(pid))
+                if self._task is not None:
+                    t.cpu_start = 0.0 if t.proc.create_time() >= self._wall_start else t.cpu()
+                    t.cpu_end = t.cpu()
+                    t.proc.cpu_percent(None)
             except psutil.Error:
-                pass
+                continue
+            self.tracked.append(t)
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -115,7 +122,7 @@ class ProcessSampler:
         while True:
             await asyncio.sleep(self.period)
             if self.more is not None:
-                self._add_new(await asyncio.to_thread(self.more))
+                self.add(await asyncio.to_thread(self.more))
             for t in self.tracked:
                 if t.gone:
                     continue
@@ -125,22 +132,6 @@ class ProcessSampler:
                     t.cpu_end = t.cpu()
                 except psutil.Error:
                     t.gone = True
-
-    def _add_new(self, pids: list[int]) -> None:
-        """Track processes that appeared in the window: from their start if they were born in
-        it, else from now (a second of theirs at most is missed)."""
-        known = {t.proc.pid for t in self.tracked}
-        for pid in pids:
-            if pid in known:
-                continue
-            try:
-                t = _Tracked(psutil.Process(pid))
-                t.cpu_start = 0.0 if t.proc.create_time() >= self._wall_start else t.cpu()
-                t.cpu_end = t.cpu()
-                t.proc.cpu_percent(None)
-            except psutil.Error:
-                continue
-            self.tracked.append(t)
 
     def stop(self) -> None:
         if self._task is not None:
