@@ -88,15 +88,14 @@ export class ArenaView {
    * performance.now() (key pans and the hover pulse follow it); `dt` is not used any more.
    */
   draw(now, dt, drawn, count, selection, hovered, provisional = []) {
-    if (this.frameDue && this.rig.steered) {
-      this.frameDue = false; // the player looked somewhere before the first frame: theirs wins
-    } else if (this.frameDue) {
-      this.frameDue = false;
+    // A view the player moved before this first frame (a minimap click) is theirs: kept.
+    if (this.frameDue && !this.rig.steered) {
       drawn = [...drawn]; // may be an iterator: it is read twice this frame
       const own = [];
       for (const d of drawn) if (d.own) own.push([d.x, d.z]);
       this.rig.frameStart(own, this.arena[0], this.arena[1]);
     }
+    this.frameDue = false;
     this.rig.update(now);
     const fog = this.scene.fog;
     fog.near = this.rig.distance * FOG_NEAR;
