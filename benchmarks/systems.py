@@ -127,18 +127,20 @@ class Scaled(System):
             except Exception:  # the database is being dropped or not made yet
                 pass
 
-    def _start_pinning(self) -> None:
+    def _fresh_database(self) -> str:
+        """A fresh, empty benchmark database (its URL), whose backends are pinned with the
+        servers as they appear."""
+        self.database = reset_database()
         if self.cpus:
             threading.Thread(target=self._pin_backends, daemon=True, name="pin backends").start()
+        return self.database
 
     def start(self) -> None:
         env = production_env() | {
             "REDIS_URL": REDIS_DB_URL,
             "CHANNEL_PREFIX": f"bench{secrets.token_hex(4)}",  # no clash with anyone else on this Redis
-            "DATABASE_URL": reset_database(),
+            "DATABASE_URL": self._fresh_database(),
         }
-        self.database = env["DATABASE_URL"]
-        self._start_pinning()
         for i in range(self.n_servers):
             server = LiveServer(env=env, log_path=Path(self._tmp.name) / f"daphne{i}.log")
             self.servers.append(server)
@@ -241,11 +243,9 @@ class ScaledAffinity(Scaled):
         env = production_env() | {
             "REDIS_URL": self.redis.url,
             "CHANNEL_PREFIX": "bench",
-            "DATABASE_URL": reset_database(),
+            "DATABASE_URL": self._fresh_database(),
             "ARBITER_IN_PROCESS": "1",
         }
-        self.database = env["DATABASE_URL"]
-        self._start_pinning()
         for i in range(self.n_servers):
             server_env = env | {"CUBEARENA_SERVER_NAME": f"s{i + 1}"}
             server = LiveServer(env=server_env, log_path=Path(self._tmp.name) / f"daphne{i}.log")
