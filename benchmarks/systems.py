@@ -227,8 +227,10 @@ class OwnRedis:
 
 
 class ScaledAffinity(Scaled):
-    """Scaled out with affinity: 2 Daphne servers, each running its matches' arbiters
-    (CUBEARENA_SERVER_NAME s1, s2), a `runworker auditor`, Redis of its own, PostgreSQL. The
+    """Scaled out with affinity: 2 Daphne servers, each running its matches' arbiters and
+    reviewing their play (CUBEARENA_SERVER_NAME s1, s2; AUDIT_IN_PROCESS, the default there:
+    on a shared core a `runworker auditor` only adds a process and Redis' round trips),
+    Redis of its own, PostgreSQL. The
     bots open each socket on the server its path names, as the reverse proxy would (`routes`);
     `across` sends every socket to the other server instead: affinity switched off."""
 
@@ -251,7 +253,6 @@ class ScaledAffinity(Scaled):
             server = LiveServer(env=server_env, log_path=Path(self._tmp.name) / f"daphne{i}.log")
             self.servers.append(server)
             server.start()
-        self._start_worker("auditor", "auditor", env)
         self._wait_healthy()
         self.urls = [s.url for s in self.servers]
         names = [f"s{i + 1}" for i in range(self.n_servers)]

@@ -127,6 +127,12 @@ CHANNEL_PREFIX = env_str("CHANNEL_PREFIX", "cubearena")
 # When Redis carries the layer, arbiters run in `manage.py runworker arbiter` processes;
 # otherwise the ASGI process starts one on its own event loop at first use.
 ARBITER_IN_PROCESS = env_bool("ARBITER_IN_PROCESS", not REDIS_URL)
+# Arbiters review their own matches' batches of play in a thread (the slow rules, off the
+# tick path) where they run in the ASGI processes, embedded or with affinity: a second of play
+# then never crosses Redis to a `runworker auditor` and back, the least CPU per player. 0
+# sends the batches to auditor processes instead (cores of their own for the slow rules);
+# standalone `runworker arbiter` processes do so unless it is 1.
+AUDIT_IN_PROCESS = env_bool("AUDIT_IN_PROCESS", ARBITER_IN_PROCESS)
 # Affinity (scaled out, arbiters in the ASGI processes): this process's name. Its sockets are
 # served under /s/<name>/ (a reverse proxy routes that prefix to it), it advertises its load
 # in Redis, and the lobby sends a match's players to the process that owns the match, or

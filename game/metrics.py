@@ -41,6 +41,12 @@ LAYER_FAILED = Counter(
 LAYER_RECEIVED = Counter(
     "cubearena_layer_received_total", "Channel-layer messages received, by consumer", ["consumer"]
 )
+AUDITS = Counter(
+    "cubearena_audits_total",
+    "Batches of play this process's arbiters reviewed themselves (settings.AUDIT_IN_PROCESS): "
+    "`reviewed`, `skipped` (the match's last review was still out) or `failed`",
+    ["result"],
+)
 QUEUED = Gauge("cubearena_inbox_queued", "Messages waiting in this process's consumers' inboxes")
 OWNERSHIP = Counter(
     "cubearena_ownership_changes_total", "Matches started, adopted, handed over or stepped down", ["change"]

@@ -99,7 +99,7 @@ async def stop_arbiter() -> None:
 
     match_store._memory = None  # the next loop starts with no leases or logs
     for runtime in list(RUNTIMES.values()):
-        for task in [*runtime._tasks, runtime._flush_task]:
+        for task in [*runtime._tasks, runtime._flush_task, runtime._review_task]:
             if task is not None:
                 task.cancel()
     RUNTIMES.clear()

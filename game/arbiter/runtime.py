@@ -23,6 +23,7 @@ from django.conf import settings
 
 from game import limits, metrics
 from game.arbiter import clock
+from game.arbiter.auditor import audit
 from game.arbiter.chat import Chat
 from game.arbiter.pending import PendingRecords
 from game.messages import (
@@ -634,6 +635,7 @@ class MatchRuntime:
 
     # -- records --------------------------------------------------------------------
     _flush_task: asyncio.Task | None = None
+    _review_task: asyncio.Task | None = None
 
     async def flush_due(self, msg: MatchFlushDue) -> None:
         """Once a second: look for silent sockets, and have the next tick start a flush (the
@@ -696,12 +698,31 @@ class MatchRuntime:
             log.error("match %s: database away too long; %d oldest events dropped", self.match_id, over)
 
     async def audit_due(self, msg: MatchAuditDue) -> None:
-        """Send the auditor a second's evidence; its verdicts come back as `match.verdicts`."""
+        """Have a second's evidence reviewed, in a thread here or by an auditor process; the
+        verdicts come back as `match.verdicts` either way."""
         batch = self.state.audit_batch()
         if not batch["commands"] and not batch["trails"]:
             return
-        # If the auditor is behind, this window goes unreviewed and play goes on.
-        await self._send(AUDITOR_CHANNEL, AuditBatch(match=self.match_id, reply=self.channel, batch=batch))
+        if not settings.AUDIT_IN_PROCESS:  # if the auditors are behind, this window goes unreviewed
+            audit_batch = AuditBatch(match=self.match_id, reply=self.channel, batch=batch)
+            await self._send(AUDITOR_CHANNEL, audit_batch)
+        elif self._review_task is None or self._review_task.done():  # else the last one is still out: skipped
+            self._review_task = self.loop.create_task(self._review(batch), name=f"review {self.match_id}")
+        else:
+            metrics.count(metrics.AUDITS, "skipped")
+
+    async def _review(self, batch: dict) -> None:
+        """Review a batch in a thread; the verdicts come back as a message, as an auditor's do."""
+        try:
+            found = await audit(self.match_id, batch)
+        except Exception:
+            metrics.count(metrics.AUDITS, "failed")
+            log.exception("match %s: a review failed; that window goes unreviewed", self.match_id)
+            return
+        metrics.count(metrics.AUDITS, "reviewed")
+        if found and not self.disposed:
+            found_msg = MatchVerdicts(match=self.match_id, verdicts=found)
+            await post(self.layer, self.channel, found_msg, self.match_id)
 
     # -- sending ------------------------------------------------------------------
     def _full(self, cids: dict[int, str] | None = None) -> Snap:

@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from prometheus_client import REGISTRY
 
 from game.arbiter.consumer import RUNTIMES
 from game.models import OperatorAction
@@ -77,6 +78,103 @@ async def test_the_review_runs_off_the_loop_the_ticks_share(monkeypatch):
     await get_channel_layer().send("auditor", jump)
     await both_see_correction(a, b, cube_id, (-3.0, 4.0))
     assert threads and threading.get_ident() not in threads
+    await a.close()
+    await b.close()
+
+
+def jumped(batch: dict, cube_id: int, owner: int) -> dict:
+    """A real batch of play in which the cube also jumped from (-3, 4) to (20, 20) in one tick."""
+    start = batch["to"]  # after the window's placements (a spawn may jump anywhere)
+    trails = {**batch["trails"], str(cube_id): [[start + 1, -3.0, 4.0], [start + 2, 20.0, 20.0]]}
+    return {**batch, "owners": {**batch["owners"], str(cube_id): owner}, "trails": trails}
+
+
+def sent(kind: str) -> float:
+    return REGISTRY.get_sample_value("cubearena_layer_sent_total", {"type": kind}) or 0.0
+
+
+def audits(result: str) -> float:
+    return REGISTRY.get_sample_value("cubearena_audits_total", {"result": result}) or 0.0
+
+
+def reviewing(monkeypatch, owner: list, hold: threading.Event | None = None) -> list:
+    """Wrap the review: it records which thread reviewed each batch, waits on `hold`, and
+    adds a jump of alice's cube (owner: [cube id, alice's id], filled in later)."""
+    from game.arbiter import auditor
+
+    real, seen = auditor.review, []
+
+    def review(batch):
+        seen.append(threading.get_ident())
+        if hold is not None:
+            hold.wait(10)
+        return real(jumped(batch, *owner) if owner else batch)
+
+    monkeypatch.setattr(auditor, "review", review)
+    return seen
+
+
+async def test_an_arbiter_in_this_process_reviews_its_own_play_in_a_thread(monkeypatch, settings):
+    """AUDIT_IN_PROCESS (embedded and affinity): the match's own batch of a second of play is
+    reviewed in a thread here, never sent to an auditor, and what it finds reaches both."""
+    settings.AUDIT_IN_PROCESS = True
+    owner: list = []
+    threads = reviewing(monkeypatch, owner)
+    batches_sent = sent("AuditBatch")
+    match, alice, bob, a, b, cube_id = await alice_and_bob()
+    owner += [cube_id, alice.pk]
+    await a.until_acked(await a.cmd("move", ids=[cube_id], to=[1.0, 0.0]), alice.pk)  # a second to review
+    await both_see_correction(a, b, cube_id, (-3.0, 4.0))
+    assert threads and threading.get_ident() not in threads
+    assert sent("AuditBatch") == batches_sent  # nothing went to the `auditor` channel
+    event = await event_recorded(match, "correction")
+    assert event.payload["rule"] == "speed_cap"
+    await a.close()
+    await b.close()
+
+
+async def test_without_it_the_batch_goes_to_the_auditor_channel(monkeypatch, settings):
+    settings.AUDIT_IN_PROCESS = False
+    owner: list = []
+    reviewing(monkeypatch, owner)
+    batches_sent, reviewed_here = sent("AuditBatch"), audits("reviewed")
+    match, alice, bob, a, b, cube_id = await alice_and_bob()
+    owner += [cube_id, alice.pk]
+    await a.until_acked(await a.cmd("move", ids=[cube_id], to=[1.0, 0.0]), alice.pk)  # a second to review
+    await both_see_correction(a, b, cube_id, (-3.0, 4.0))  # the embedded worker's auditor answered
+    assert sent("AuditBatch") > batches_sent and audits("reviewed") == reviewed_here
+    await a.close()
+    await b.close()
+
+
+async def test_a_window_is_skipped_while_the_last_review_is_still_out(monkeypatch, settings):
+    """One review out per match: a slow review makes the next windows go unreviewed (counted),
+    it does not pile threads up; play goes on, and the slow one's verdicts still arrive."""
+    from game import limits
+
+    settings.AUDIT_IN_PROCESS = True
+    monkeypatch.setattr(limits, "AUDIT_EVERY_S", 0.2)
+    hold, owner = threading.Event(), []
+    threads = reviewing(monkeypatch, owner, hold)
+    skipped = audits("skipped")
+    try:
+        match, alice, bob, a, b, cube_id = await alice_and_bob()
+        owner += [cube_id, alice.pk]
+        to = 0.0
+
+        async def moved_and_skipped():
+            nonlocal to
+            to += 0.5  # a move a poll keeps every window's batch non-empty
+            await a.until_acked(await a.cmd("move", ids=[cube_id], to=[to, 0.0]), alice.pk)
+            return audits("skipped") >= skipped + 2
+
+        await wait_for(moved_and_skipped, timeout=10, every=0.05, what="two windows skipped")
+        assert len(threads) == 1  # the first review is still out, and the only one
+    finally:
+        hold.set()
+    for client in (a, b):
+        correction = await client.next("correction")
+        assert correction["ids"] == [cube_id]
     await a.close()
     await b.close()
 
