@@ -15,6 +15,12 @@ from game.records.flush import FlushBatch, SeatRecord
 from game.sim.match import MatchState
 
 KEYFRAME_EVERY_FLUSHES = 30  # a log chunk carries the state it ends at this often (and last)
+# The match record's checkpoint is rewritten once this many flushes (seconds) have passed since
+# the last one written, and at a hand-off. It is the whole world (200 players: ~200 kB of JSON),
+# and written every second it was most of the database's CPU and WAL for a match; an adopter
+# replays the input log since it (the tail the store keeps, up to this many seconds of ticks),
+# while every flush still writes its chunk of the log with the digest of the state it ends at.
+CHECKPOINT_EVERY_FLUSHES = 5
 
 
 @dataclass(slots=True)
@@ -25,6 +31,8 @@ class _Sent:
     counters: dict[int, tuple]
     applied: int  # how many of the applied actions, from the front
     resumed: bool  # it carried the state an adopter resumed from
+    checkpoint: bool  # it rewrote the match record's checkpoint
+    log_to: int  # the last tick of the log chunk it wrote (or the one before, if none)
 
 
 @dataclass(slots=True)
@@ -41,6 +49,8 @@ class PendingRecords:
     # The last flush's commit was not confirmed (or none came back yet, as for an adopter's
     # first): the next log chunk may overlap one it wrote, and replaces it.
     unconfirmed: bool = True
+    logged: int = 0  # the last tick a confirmed log chunk holds: the next chunk starts after it
+    checkpointed: int | None = None  # the number of the last flush whose checkpoint was written
 
     def batch(
         self,
@@ -65,14 +75,24 @@ class PendingRecords:
             if changed is not None:
                 presence[seat.player] = changed
             seats.append(SeatRecord(seat.player, changed, *values))
+        log = [(t, d) for t, d in log if t > self.logged]  # the tail may reach back to the checkpoint
         resumed = self.resumed if log else None
+        ends_at = state.checkpoint(now) if log or not final else None
+        due = self.checkpointed is None or self.flushes - self.checkpointed >= CHECKPOINT_EVERY_FLUSHES
+        checkpoint = ends_at if not final and (due or hand_off) else None
         self.in_flight = _Sent(
-            self.flushes, len(state.events), presence, counters, len(self.applied), resumed is not None
+            self.flushes,
+            len(state.events),
+            presence,
+            counters,
+            len(self.applied),
+            resumed is not None,
+            checkpoint is not None,
+            log[-1][0] if log else self.logged,
         )
-        checkpoint = None if final else state.checkpoint(now)
         keyframe = None
         if log and (final or hand_off or self.flushes % KEYFRAME_EVERY_FLUSHES == 1):
-            keyframe = checkpoint if checkpoint is not None else state.checkpoint(now)
+            keyframe = ends_at
         return FlushBatch(
             self.match_id,
             self.epoch,
@@ -83,10 +103,11 @@ class PendingRecords:
             tick_lag,
             list(self.applied),
             hand_off,
-            list(log),
+            log,
             keyframe,
             resumed,
             overwrite=self.unconfirmed,
+            ends_at=ends_at,
         )
 
     def settle(self, state: MatchState, number: int, ok: bool) -> bool:
@@ -105,4 +126,7 @@ class PendingRecords:
             del self.applied[: sent.applied]
             if sent.resumed:
                 self.resumed = None
+            self.logged = sent.log_to
+            if sent.checkpoint:
+                self.checkpointed = sent.number
         return True

@@ -53,6 +53,7 @@ class FlushBatch:
     keyframe: dict | None = None  # the state after the log's last entry, now and then
     resumed: dict | None = None  # an adopter's first chunk: the state it resumed from
     overwrite: bool = True  # a chunk a flush whose commit was not confirmed wrote may overlap this one
+    ends_at: dict | None = None  # the state the log's last entry leaves, for the chunk's digest
 
 
 def flush(b: FlushBatch) -> tuple[bool, list[tuple[int, dict]]]:
@@ -127,7 +128,7 @@ def _write_log(b: FlushBatch) -> None:
     first, last = b.log[0][0], b.log[-1][0]
     if first == 1:
         write_header(b.match_id)
-    state = b.checkpoint if b.checkpoint is not None else b.keyframe
+    state = next((s for s in (b.ends_at, b.checkpoint, b.keyframe) if s is not None), None)
     if b.overwrite:  # else the last flush was confirmed and this chunk starts after its
         MatchLogChunk.objects.filter(match_id=b.match_id, last_tick__gte=first).delete()
     MatchLogChunk.objects.create(

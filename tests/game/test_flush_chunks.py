@@ -70,3 +70,44 @@ def test_only_a_flush_after_an_unconfirmed_one_replaces_a_chunk():
     batch, deletes = _write(records, state, log)
     assert not batch.overwrite and deletes == 0
     assert _chunks(match) == [(1, 40), (41, 60)]
+
+
+def test_the_checkpoint_is_rewritten_every_few_flushes_and_every_chunk_keeps_its_digest():
+    """The match record's checkpoint (the whole world) is written on the first flush and then
+    once every CHECKPOINT_EVERY_FLUSHES; the tail an adopter replays reaches back to it. Every
+    flush still writes its chunk of the log, right after the last, with the digest of the state
+    it ends at, and the log replays."""
+    from game.arbiter.pending import CHECKPOINT_EVERY_FLUSHES as EVERY
+    from game.records.replays import check
+    from game.sim.commands import Command
+
+    player = Player.objects.create(nickname="p1")
+    match = Match.objects.create(name="cadence", creator=player, tick_rate=20, status="running", epoch=1)
+    Participation.objects.create(match=match, player=player, color="#000000")
+    world = World(match.arena_width, match.arena_depth, match_limits.DEFAULT_SPEED, match.tick_rate)
+    state = MatchState(world, creator=player.pk)
+    state.seat(player.pk, "p1", "#000000", 0.0)
+    records = PendingRecords(str(match.pk), 1)
+    tail: list = []  # as the runtime keeps it: trimmed only by a flush that wrote the checkpoint
+    written, seq = [], 0
+    for n in range(1, 2 * EVERY + 3):
+        for t in range(20):  # a spawn, then moves: the digests have cubes to tell apart
+            seq += 1
+            own = tuple(e.id for e in state.world.owned_by(player.pk))
+            op, ids = ("move", own[:1]) if own else ("spawn", ())
+            state.submit(Command(player.pk, seq, state.world.tick, op, ids, (t - 10.0, float(n))), 0.0)
+            _play(state, 1, tail)
+        batch, _ = _write(records, state, tail)
+        records.settle(state, records.in_flight.number, ok=True)
+        match.refresh_from_db()
+        if batch.checkpoint is not None:
+            written.append(n)
+            tail = [(t, d) for t, d in tail if t > batch.tick]
+        assert match.checkpoint["tick"] == 20 * written[-1]
+        assert len(tail) == 20 * (n - written[-1])  # what an adopter replays after it
+    assert written == [1, 1 + EVERY, 1 + 2 * EVERY]
+    chunks = list(MatchLogChunk.objects.filter(match=match).order_by("first_tick"))
+    assert [(c.first_tick, c.last_tick) for c in chunks] == [(20 * i + 1, 20 * i + 20) for i in range(n)]
+    assert all(c.digest for c in chunks)
+    report = check(match)
+    assert report.ok and report.checked >= n, report
