@@ -6,6 +6,7 @@ from SwiftShader. Screenshots go to artifacts/ (see README).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -18,6 +19,9 @@ from cubearena.liveserver import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
+# Where `point_at` aims, in pixels from a cube's centre on screen: the centre, then around it.
+_AROUND = [(dx, dy) for dx, dy in itertools.product((-1, 0, 1), repeat=2) if dx or dy]
+AIM_AROUND = [(0, 0)] + [(dx * r, dy * r) for r in (5, 10) for dx, dy in _AROUND]
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -130,16 +134,20 @@ class Player:
         return self.page.evaluate("(id) => window.__arena.screenOfEntity(id)", ent_id)
 
     def point_at(self, ent_id: int, timeout: float = 10.0) -> dict:
-        """Put the mouse on a cube as a player would: aim, and re-aim until it highlights."""
+        """Put the mouse on a cube as a player would: aim, and re-aim until it highlights. Its
+        centre may be hidden behind a neighbour (cubes spawned from the button land close
+        together), so each new aim moves a little around it, as a player's hand would."""
         deadline = time.monotonic() + timeout
-        while True:
+        for attempt in itertools.count():
             spot = self.screen_of_entity(ent_id)
+            dx, dy = AIM_AROUND[attempt % len(AIM_AROUND)]
+            spot = {**spot, "x": spot["x"] + dx, "y": spot["y"] + dy}
             self.page.mouse.move(spot["x"], spot["y"])
             try:
                 self.wait(
                     lambda s: s["hovered"] == ent_id,
                     f"the pointer on cube {ent_id}",
-                    timeout=min(1.5, max(0.1, deadline - time.monotonic())),
+                    timeout=min(1.0, max(0.1, deadline - time.monotonic())),
                 )
                 return spot
             except AssertionError:
