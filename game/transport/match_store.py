@@ -19,16 +19,33 @@ import weakref
 
 from django.conf import settings
 
+# The appends of a process's matches in one tick, in one call: per match 3 keys (lease, log,
+# log tick) and 6 arguments (owner, lease ms, the log's tick before, the tick, entries to
+# keep, the entry); an answer each, in order: 1 ours, 0 the log is not at that tick, -1
+# another owner's lease, or an error's text (each match's append fails alone). One call a
+# process-tick, not one per match: a script call's own cost was most of Redis' CPU.
 APPEND = """
-local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] then return -1 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-if redis.call('GET', KEYS[3]) ~= ARGV[3] then return 0 end
-redis.call('RPUSH', KEYS[2], ARGV[6])
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
-redis.call('SET', KEYS[3], ARGV[4], 'EX', 86400)
-redis.call('EXPIRE', KEYS[2], 86400)
-return 1
+local function append(k, a)
+  local holder = redis.call('GET', KEYS[k + 1])
+  if holder and holder ~= ARGV[a + 1] then return -1 end
+  redis.call('SET', KEYS[k + 1], ARGV[a + 1], 'PX', ARGV[a + 2])
+  if redis.call('GET', KEYS[k + 3]) ~= ARGV[a + 3] then return 0 end
+  redis.call('RPUSH', KEYS[k + 2], ARGV[a + 6])
+  redis.call('LTRIM', KEYS[k + 2], -tonumber(ARGV[a + 5]), -1)
+  redis.call('SET', KEYS[k + 3], ARGV[a + 4], 'EX', 86400)
+  redis.call('EXPIRE', KEYS[k + 2], 86400)
+  return 1
+end
+local answers = {}
+for m = 0, #KEYS / 3 - 1 do
+  local ok, answer = pcall(append, m * 3, m * 6)
+  if ok then
+    answers[m + 1] = answer
+  else
+    answers[m + 1] = type(answer) == 'table' and (answer.err or 'error') or tostring(answer)
+  end
+end
+return answers
 """
 
 REWRITE = """
@@ -55,10 +72,10 @@ def lease_s() -> float:
 
 
 class RedisMatchStore:
-    """Appends that arrive in the same turn of the loop go to Redis in one pipeline (the
+    """Appends that arrive in the same turn of the loop go to Redis in one script call (the
     owners tick on one grid per process, `tick_phase`, so a process's matches append
-    together): one round trip, and one wake-up of Redis, per process and tick instead of per
-    match and tick."""
+    together): one round trip, one wake-up of Redis and one script call per process and tick
+    instead of per match and tick."""
 
     def __init__(self, url: str, prefix: str):
         import redis.asyncio as redis
@@ -103,8 +120,8 @@ class RedisMatchStore:
         return int(await done)
 
     async def _send_appends(self) -> None:
-        """Send what is queued, in pipelines, until nothing is (what queues while a batch is on
-        its way goes next, in one round trip of its own)."""
+        """Send what is queued, a script call at a time, until nothing is (what queues while a
+        batch is on its way goes next, in one round trip of its own)."""
         batch: list = []
         try:
             # No wait first: this task starts on the loop's next turn, by when every owner
@@ -112,7 +129,7 @@ class RedisMatchStore:
             while self._appends:
                 batch, self._appends = self._appends, []
                 try:
-                    answers = await self._pipelined(batch)
+                    answers = await self._append_all(batch)
                 except Exception as exc:  # each owner hears why its append failed
                     answers = [exc] * len(batch)
                 for (_, _, done), answer in zip(batch, answers):
@@ -129,20 +146,14 @@ class RedisMatchStore:
                     done.set_exception(ConnectionError("the log append was cancelled"))
             self._appends = []
 
-    async def _pipelined(self, batch) -> list:
-        from redis.exceptions import NoScriptError
+    async def _append_all(self, batch) -> list:
+        """One call of the script for the batch; each append's answer, or its error."""
+        from redis.exceptions import ResponseError
 
-        answers = await self._evalsha_all(batch)
-        if any(isinstance(a, NoScriptError) for a in answers):  # a Redis that restarted has lost it
-            await self.redis.script_load(APPEND)
-            answers = await self._evalsha_all(batch)
-        return answers
-
-    async def _evalsha_all(self, batch) -> list:
-        pipe = self.redis.pipeline(transaction=False)
-        for keys, args, _ in batch:
-            pipe.evalsha(self._append.sha, len(keys), *keys, *args)
-        return await pipe.execute(raise_on_error=False)
+        keys = [k for ks, _, _ in batch for k in ks]
+        args = [a for _, margs, _ in batch for a in margs]
+        answers = await self._append(keys=keys, args=args)  # loads the script again if Redis lost it
+        return [ResponseError(a.decode(errors="replace")) if isinstance(a, bytes) else a for a in answers]
 
     async def rewrite(self, match: str, me: str, last_tick: int, entries: list[bytes]) -> int:
         ms = int(lease_s() * 1000)

@@ -1,5 +1,5 @@
 """game/transport/match_store.py's Redis store against the real Redis: appends made in one turn
-of the loop share one round trip, and each owner still gets its own answer."""
+of the loop share one round trip (one script call), and each owner still gets its own answer."""
 
 import asyncio
 import secrets
@@ -59,6 +59,31 @@ async def test_appends_in_one_turn_share_a_round_trip_and_each_gets_its_own_answ
         assert len(sent) == 2
     finally:
         for m in "abcde":
+            await store.drop(m)
+        await store.redis.aclose()
+
+
+async def test_one_append_that_fails_in_redis_fails_alone():
+    """The batch is one script call; an append Redis refuses (its log key holds another type)
+    fails for its owner only, and the others are written."""
+    import redis.exceptions
+
+    store = make_store()
+    try:
+        await store.rewrite("a", "me", 0, [b"a0"])
+        await store.rewrite("b", "me", 0, [b"b0"])
+        await store.redis.delete(f"{store.prefix}:log:b")
+        await store.redis.hset(f"{store.prefix}:log:b", "not", "a list")
+        answers = await asyncio.gather(
+            store.append("a", "me", 0, 1, b"a1", 10),
+            store.append("b", "me", 0, 1, b"b1", 10),
+            return_exceptions=True,
+        )
+        assert answers[0] == OURS and isinstance(answers[1], redis.exceptions.ResponseError), answers
+        assert "WRONGTYPE" in str(answers[1])
+        assert await store.read("a") == [b"a0", b"a1"]
+    finally:
+        for m in "ab":
             await store.drop(m)
         await store.redis.aclose()
 
