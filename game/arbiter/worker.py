@@ -41,6 +41,11 @@ def _exit_now() -> None:
 
 
 class ArenaWorker(Worker):
+    # asgiref looks for finished application instances 10 times a second: the largest
+    # recurring wake-up of an idle server's loop. Ours are one long-lived consumer per named
+    # channel, so once a second is plenty.
+    application_checker_interval = 1.0
+
     def __init__(self, *args, signals: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.signals = signals
