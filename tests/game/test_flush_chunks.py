@@ -45,14 +45,19 @@ def _chunks(match) -> list[tuple[int, int]]:
     )
 
 
-def test_only_a_flush_after_an_unconfirmed_one_replaces_a_chunk():
+def _one_player_match(name: str):
+    """A running match of one seated player, its state and its pending records."""
     player = Player.objects.create(nickname="p1")
-    match = Match.objects.create(name="chunks", creator=player, tick_rate=20, status="running", epoch=1)
+    match = Match.objects.create(name=name, creator=player, tick_rate=20, status="running", epoch=1)
     Participation.objects.create(match=match, player=player, color="#000000")
     world = World(match.arena_width, match.arena_depth, match_limits.DEFAULT_SPEED, match.tick_rate)
     state = MatchState(world, creator=player.pk)
     state.seat(player.pk, "p1", "#000000", 0.0)
-    records = PendingRecords(str(match.pk), 1)
+    return player, match, state, PendingRecords(str(match.pk), 1)
+
+
+def test_only_a_flush_after_an_unconfirmed_one_replaces_a_chunk():
+    player, match, state, records = _one_player_match("chunks")
     log: list = []
 
     _play(state, 20, log)
@@ -81,13 +86,7 @@ def test_the_checkpoint_is_rewritten_every_few_flushes_and_every_chunk_keeps_its
     from game.records.replays import check
     from game.sim.commands import Command
 
-    player = Player.objects.create(nickname="p1")
-    match = Match.objects.create(name="cadence", creator=player, tick_rate=20, status="running", epoch=1)
-    Participation.objects.create(match=match, player=player, color="#000000")
-    world = World(match.arena_width, match.arena_depth, match_limits.DEFAULT_SPEED, match.tick_rate)
-    state = MatchState(world, creator=player.pk)
-    state.seat(player.pk, "p1", "#000000", 0.0)
-    records = PendingRecords(str(match.pk), 1)
+    player, match, state, records = _one_player_match("cadence")
     tail: list = []  # as the runtime keeps it: trimmed only by a flush that wrote the checkpoint
     written, seq = [], 0
     for n in range(1, 2 * EVERY + 3):
