@@ -23,7 +23,8 @@ from django.conf import settings
 # log tick) and 6 arguments (owner, lease ms, the log's tick before, the tick, entries to
 # keep, the entry); an answer each, in order: 1 ours, 0 the log is not at that tick, -1
 # another owner's lease, or an error's text (each match's append fails alone). One call a
-# process-tick, not one per match: a script call's own cost was most of Redis' CPU.
+# process-tick, not one per match (fewer requests for Redis to read and answer; its CPU stays
+# with the seven commands inside each append, docs/scaling.md).
 APPEND = """
 local function append(k, a)
   local holder = redis.call('GET', KEYS[k + 1])
