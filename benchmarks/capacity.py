@@ -790,7 +790,7 @@ def print_tables(result: dict) -> None:
         ),
         ("keyframes in chunks", pm["keyframe_bytes_per_s"], 0, "B/match-s"),
         ("events (MatchEvent rows)", pm["events_per_s"], 3, "/match-s"),
-        ("checkpoint (Match.checkpoint) JSON text", pm["checkpoint_json_bytes"], 0, "B, rewritten 1/s"),
+        ("checkpoint (Match.checkpoint) JSON text", pm["checkpoint_json_bytes"], 0, "B, rewritten every 5 s"),
         ("checkpoint as stored (pg_column_size)", pm["checkpoint_stored_bytes"], 0, "B"),
         ("checkpoint JSON per player of the match", pm["checkpoint_json_bytes_per_player"], 0, "B"),
         ("Redis log tail: entries kept", pm["log_tail_entries"], 0, ""),
