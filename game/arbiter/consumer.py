@@ -257,8 +257,8 @@ class ArbiterConsumer(WorkerConsumer):
                 claim = Claim(owned=False, owner=holder)
             else:
                 claim = await lane.run(ownership.claim_match, match_id, me, timeout=limits.DB_JOB_TIMEOUT_S)
-                if claim.owned:
-                    claim.tail = await store.read(match_id)
+                if claim.owned:  # what the database logged after the checkpoint, then the store's tail
+                    claim.tail = [*claim.tail, *await store.read(match_id)]
                 else:
                     await store.drop(match_id)
             result = MatchClaimed(match=match_id, claim=claim)

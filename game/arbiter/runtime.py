@@ -192,7 +192,8 @@ class MatchRuntime:
             await self._group(GameRejoin(arbiter=self.channel), everyone=True)
 
     def _replay(self, tail: list[bytes]) -> None:
-        """Play the log's entries after the checkpoint; a bad or missing entry ends the replay there."""
+        """Play the log's entries after the checkpoint (the database's, then the store's: ticks
+        already played are skipped); a bad or missing entry ends the replay there."""
         entries = []
         for raw in tail:
             try:
@@ -205,7 +206,11 @@ class MatchRuntime:
             inputlog.replay(self.state, [e for e, _ in entries], self.loop.time())
         except inputlog.LogGap as exc:
             log.warning("match %s: %s", self.match_id, exc)
-        self.tail = [(e.tick, raw) for e, raw in entries if base < e.tick <= self.state.world.tick]
+        kept: dict[int, bytes] = {}  # the database's entries and the store's may overlap: one a tick
+        for e, raw in entries:
+            if base < e.tick <= self.state.world.tick:
+                kept.setdefault(e.tick, raw)
+        self.tail = sorted(kept.items())
 
     async def join(self, msg: MatchJoin) -> None:
         """A socket joins: a player takes (or retakes) its seat, a spectator just watches."""

@@ -12,7 +12,10 @@ from django.db.models import F
 from django.db.models.functions import Coalesce, Now
 
 from game.messages import Claim
+from game.models import MatchLogChunk
 from game.records.lane import check_deadline
+from game.records.replays import raw_entries
+from game.sim.inputlog import LOG_VERSION
 from lobby.models import Match, Participation
 
 LIVE = [Match.Status.LOBBY, Match.Status.RUNNING]
@@ -43,7 +46,25 @@ def claim_match(match_id: str, channel: str) -> Claim:
         creator=match.creator_id,
         checkpoint=match.checkpoint,
         adopted=bool(previous) or match.checkpoint is not None,
+        tail=logged_since(match_id, match.checkpoint),
     )
+
+
+def logged_since(match_id: str, checkpoint: dict | None) -> list[bytes]:
+    """The input log's entries the database holds after the checkpoint, each still encoded.
+    The checkpoint is written every few flushes and a log chunk every flush, so these carry
+    the match on where the store lost its tail: the embedded server's memory after a crash,
+    or a Redis that lost its data while the owner died. The store's tail follows them
+    (the runtime replays each tick once)."""
+    if checkpoint is None:
+        return []
+    rows = (
+        MatchLogChunk.objects.filter(match_id=match_id, last_tick__gt=int(checkpoint["tick"]))
+        .filter(version=LOG_VERSION)
+        .order_by("first_tick")
+        .values_list("entries", flat=True)
+    )
+    return [raw for blob in rows for raw in raw_entries(blob)]
 
 
 def running_matches() -> list[tuple[str, str]]:

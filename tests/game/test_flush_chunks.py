@@ -110,3 +110,33 @@ def test_the_checkpoint_is_rewritten_every_few_flushes_and_every_chunk_keeps_its
     assert all(c.digest for c in chunks)
     report = check(match)
     assert report.ok and report.checked >= n, report
+
+
+def test_an_adopter_replays_what_the_database_logged_after_the_checkpoint():
+    """The store lost the tail (the embedded server's memory after a crash, or a Redis that lost
+    its data): the claim carries the entries the database's chunks hold after the checkpoint,
+    so the adopter reaches the last flushed tick, not the checkpoint's."""
+    from game.records.ownership import claim_match
+    from game.sim.commands import Command
+    from game.sim.replay import digest
+
+    player, match, state, records = _one_player_match("adopted")
+    tail: list = []
+    for n in range(3):  # the first flush writes the checkpoint (tick 20), the next two do not
+        for t in range(20):
+            own = tuple(e.id for e in state.world.owned_by(player.pk))
+            op, ids = ("move", own[:1]) if own else ("spawn", ())
+            seq = 20 * n + t + 1
+            state.submit(Command(player.pk, seq, state.world.tick, op, ids, (t - 5.0, n + 1.0)), 0.0)
+            _play(state, 1, tail)
+        batch, _ = _write(records, state, tail)
+        records.settle(state, records.in_flight.number, ok=True)
+        assert (batch.checkpoint is not None) == (n == 0)
+
+    lane._local.deadline = time.monotonic() + 30
+    claim = claim_match(str(match.pk), "specific.adopter")
+    assert claim.owned and claim.adopted and claim.checkpoint["tick"] == 20
+    adopter = MatchState(World(match.arena_width, match.arena_depth, match_limits.DEFAULT_SPEED, 20))
+    adopter.restore(claim.checkpoint, 0.0)
+    assert inputlog.replay(adopter, [inputlog.decode(raw) for raw in claim.tail], 0.0) == 40
+    assert adopter.world.tick == 60 and digest(adopter.checkpoint(0.0)) == digest(state.checkpoint(0.0))
