@@ -111,7 +111,7 @@ class MatchRuntime:
         self.log_retry_at = 0.0
         self.unpublished = False  # ticks went unpublished (the log was unreachable): send a keyframe
         self.flush_wanted = False
-        self._flush_tick: int | None = None  # the tick the flush that is out checkpoints, if it does
+        self._flush_tick = 0  # the tick the flush that is out ends at (its checkpoint's, if it carries one)
         self.created_at = now
         self.empty_since: float | None = now
         self.keyframe_every = max(1, round(limits.KEYFRAME_EVERY_S * self.tick_rate))
@@ -654,7 +654,7 @@ class MatchRuntime:
     def _start_flush(self, now: float) -> None:
         """Write what the match owes its records, off the loop; one flush out at a time."""
         batch = self.records.batch(self.state, self.tick_lag.as_json(), now, log=self.tail)
-        self._flush_tick = batch.tick if batch.checkpoint is not None else None
+        self._flush_tick = batch.tick
         self._flush_task = self.loop.create_task(self._flush(self.records.flushes, batch))
 
     async def _flush(self, number: int, batch) -> MatchFlushed:
@@ -678,7 +678,7 @@ class MatchRuntime:
         self._flush_task = None
         sent = self.records.in_flight
         settled = self.records.settle(self.state, msg.flush, ok=not msg.error and msg.ours)
-        if settled and not msg.error and self._flush_tick is not None:
+        if settled and not msg.error and sent.checkpoint:
             self.tail = [(t, d) for t, d in self.tail if t > self._flush_tick]  # the checkpoint has them
         if msg.error:
             self._bound_pending()

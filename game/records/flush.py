@@ -128,7 +128,7 @@ def _write_log(b: FlushBatch) -> None:
     first, last = b.log[0][0], b.log[-1][0]
     if first == 1:
         write_header(b.match_id)
-    state = next((s for s in (b.ends_at, b.checkpoint, b.keyframe) if s is not None), None)
+    state = b.ends_at
     if b.overwrite:  # else the last flush was confirmed and this chunk starts after its
         MatchLogChunk.objects.filter(match_id=b.match_id, last_tick__gte=first).delete()
     MatchLogChunk.objects.create(

@@ -59,8 +59,9 @@ def logged_since(match_id: str, checkpoint: dict | None) -> list[bytes]:
     if checkpoint is None:
         return []
     rows = (
-        MatchLogChunk.objects.filter(match_id=match_id, last_tick__gt=int(checkpoint["tick"]))
-        .filter(version=LOG_VERSION)
+        MatchLogChunk.objects.filter(
+            match_id=match_id, last_tick__gt=int(checkpoint["tick"]), version=LOG_VERSION
+        )
         .order_by("first_tick")
         .values_list("entries", flat=True)
     )

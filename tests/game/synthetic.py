@@ -63,7 +63,7 @@ def record_match(name="synthetic", players=None, ticks=120, seed=1, minutes=3) -
             cp = state.checkpoint(now)
             batch = FlushBatch(
                 str(match.pk), 1, state.world.tick, None if last else cp, state.take_events(), seats,
-                log=log, keyframe=cp if last or t == 20 else None,
+                log=log, keyframe=cp if last or t == 20 else None, ends_at=cp,
             )  # fmt: skip
             lane._local.deadline = time.monotonic() + 30  # as the lane gives each job
             assert flush(batch)[0]
