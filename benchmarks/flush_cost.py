@@ -74,9 +74,9 @@ def measure(players: int, flushes: int, warm: int = 5) -> dict:
             continue
         batch = records.batch(state, None, now, log=tail)
         lane._local.deadline = time.monotonic() + 30
-        wal0, pg0, th0, trips0 = _wal(), _cpu(backend), time.thread_time(), _trips(connection)
+        wal0, pg0, th0, trips0 = _wal(), _cpu(backend), time.thread_time(), _waits
         flush(batch)
-        pg1, th1, trips1 = _cpu(backend), time.thread_time(), _trips(connection)
+        pg1, th1, trips1 = _cpu(backend), time.thread_time(), _waits
         wal1 = _wal()
         records.settle(state, records.in_flight.number, ok=True)
         if batch.checkpoint is not None:
@@ -116,13 +116,7 @@ def _wal() -> int:
     return int(_wal_conn.execute("SELECT pg_current_wal_lsn() - '0/0'").fetchone()[0])
 
 
-def _trips(connection) -> int:
-    """Statements and transaction commands the connection sent (psycopg's wait() calls)."""
-    return _Counted.waits
-
-
-class _Counted:
-    waits = 0
+_waits = 0  # psycopg's wait() calls: one a statement or transaction command sent and answered
 
 
 def _count_round_trips() -> None:
@@ -131,7 +125,8 @@ def _count_round_trips() -> None:
     wait = psycopg.Connection.wait
 
     def counted(self, gen, *args, **kwargs):
-        _Counted.waits += 1
+        global _waits
+        _waits += 1
         return wait(self, gen, *args, **kwargs)
 
     psycopg.Connection.wait = counted

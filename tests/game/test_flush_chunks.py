@@ -13,6 +13,7 @@ from game.models import MatchLogChunk
 from game.records import lane
 from game.records.flush import flush
 from game.sim import inputlog
+from game.sim.commands import Command
 from game.sim.match import MatchState
 from game.sim.world import World
 from lobby import limits as match_limits
@@ -26,6 +27,15 @@ def _play(state: MatchState, ticks: int, log: list) -> None:
         state.tick(0.0)
         entry = state.take_entry()
         log.append((entry.tick, inputlog.encode(entry)))
+
+
+def _command_and_tick(state: MatchState, player, seq: int, point: tuple[float, float], log: list) -> None:
+    """One command and one tick: a spawn while the player has no cube, then moves of it (so
+    the digests have a cube to tell apart)."""
+    own = tuple(e.id for e in state.world.owned_by(player.pk))
+    op, ids = ("move", own[:1]) if own else ("spawn", ())
+    state.submit(Command(player.pk, seq, state.world.tick, op, ids, point), 0.0)
+    _play(state, 1, log)
 
 
 def _write(records: PendingRecords, state: MatchState, log: list):
@@ -84,18 +94,14 @@ def test_the_checkpoint_is_rewritten_every_few_flushes_and_every_chunk_keeps_its
     it ends at, and the log replays."""
     from game.arbiter.pending import CHECKPOINT_EVERY_FLUSHES as EVERY
     from game.records.replays import check
-    from game.sim.commands import Command
 
     player, match, state, records = _one_player_match("cadence")
     tail: list = []  # as the runtime keeps it: trimmed only by a flush that wrote the checkpoint
     written, seq = [], 0
     for n in range(1, 2 * EVERY + 3):
-        for t in range(20):  # a spawn, then moves: the digests have cubes to tell apart
+        for t in range(20):
             seq += 1
-            own = tuple(e.id for e in state.world.owned_by(player.pk))
-            op, ids = ("move", own[:1]) if own else ("spawn", ())
-            state.submit(Command(player.pk, seq, state.world.tick, op, ids, (t - 10.0, float(n))), 0.0)
-            _play(state, 1, tail)
+            _command_and_tick(state, player, seq, (t - 10.0, float(n)), tail)
         batch, _ = _write(records, state, tail)
         records.settle(state, records.in_flight.number, ok=True)
         match.refresh_from_db()
@@ -117,18 +123,13 @@ def test_an_adopter_replays_what_the_database_logged_after_the_checkpoint():
     its data): the claim carries the entries the database's chunks hold after the checkpoint,
     so the adopter reaches the last flushed tick, not the checkpoint's."""
     from game.records.ownership import claim_match
-    from game.sim.commands import Command
     from game.sim.replay import digest
 
     player, match, state, records = _one_player_match("adopted")
     tail: list = []
     for n in range(3):  # the first flush writes the checkpoint (tick 20), the next two do not
         for t in range(20):
-            own = tuple(e.id for e in state.world.owned_by(player.pk))
-            op, ids = ("move", own[:1]) if own else ("spawn", ())
-            seq = 20 * n + t + 1
-            state.submit(Command(player.pk, seq, state.world.tick, op, ids, (t - 5.0, n + 1.0)), 0.0)
-            _play(state, 1, tail)
+            _command_and_tick(state, player, 20 * n + t + 1, (t - 5.0, n + 1.0), tail)
         batch, _ = _write(records, state, tail)
         records.settle(state, records.in_flight.number, ok=True)
         assert (batch.checkpoint is not None) == (n == 0)
