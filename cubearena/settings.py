@@ -152,9 +152,12 @@ ARBITER_DB_THREADS = env_int("ARBITER_DB_THREADS", 8, lo=1, hi=256)
 
 # Surviving faults (game/transport/match_store.py, game/arbiter/). A match's lease lasts this
 # long without renewal (its owner renews it every tick); then any arbiter's stale watch, which
-# looks every MATCH_WATCH_S, adopts it from its checkpoint and input log.
+# asks the store every MATCH_WATCH_S, adopts it from its checkpoint and input log. The watch
+# reads the database's running matches every MATCH_SCAN_S (and when the store came back
+# empty): a match the store lost with its owner is adopted within that.
 MATCH_LEASE_S = env_float("CUBEARENA_MATCH_LEASE_S", 3.0, lo=0.5, hi=60)
 MATCH_WATCH_S = env_float("CUBEARENA_MATCH_WATCH_S", 1.0, lo=0.1, hi=60)
+MATCH_SCAN_S = env_float("CUBEARENA_MATCH_SCAN_S", 10.0, lo=0.1, hi=3600)
 # A match with no connected player for this long ends.
 MATCH_EMPTY_GRACE_S = env_float("CUBEARENA_MATCH_EMPTY_GRACE_S", 60.0, lo=0.1)
 # A socket tells its match's owner it is there every third of this; one not heard from for

@@ -190,18 +190,26 @@ class ArbiterConsumer(WorkerConsumer):
             pass
 
     async def _watch(self) -> None:
-        """Adopt running matches whose lease lapsed: nobody waits for a socket to ask."""
-        store, failing = match_store(), False
+        """Adopt running matches whose lease lapsed: nobody waits for a socket to ask.
+
+        Each look asks the store which of its running matches have no lease (one call). The
+        database's list of running matches is read every MATCH_SCAN_S, and at once when the
+        store is new (it came back empty: matches whose owner died meanwhile are not in its
+        set). Reading it every second in every process was most of an idle server's CPU, and
+        at 500 matches 67 processes' reads of 500 rows a second (docs/scaling.md)."""
+        store, failing, scan_at = match_store(), False, 0.0
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(settings.MATCH_WATCH_S * random.uniform(0.8, 1.2))
             try:
-                if await store.settled():
-                    continue  # the store came back empty a moment ago: live owners re-take theirs
-                rows = await database_sync_to_async(ownership.running_matches)()
-                ids = [m for m, _ in rows if m not in RUNTIMES and m not in CLAIMS]
-                for match_id, holder in zip(ids, await store.holders(ids), strict=True):
-                    if holder is None:
-                        await self._tell(self.channel_name, MatchAdopt(match=match_id))
+                lapsed, fresh = await store.lapsed()
+                if fresh:
+                    scan_at = 0.0
+                scan = loop.time() >= scan_at
+                if (lapsed or scan) and not await store.settled():
+                    await self._adopt_lapsed(store, set(lapsed), scan)
+                    if scan:
+                        scan_at = loop.time() + settings.MATCH_SCAN_S
                 if failing:
                     log.warning("stale watch: working again")
                 failing = False
@@ -209,6 +217,18 @@ class ArbiterConsumer(WorkerConsumer):
                 if not failing:
                     log.warning("stale watch: cannot look (%r); trying again", exc)
                 failing = True
+
+    async def _adopt_lapsed(self, store, lapsed: set[str], scan: bool) -> None:
+        """Adopt what is running (per the database) with nobody's lease: the lapsed matches, or
+        on a scan every running match. A lapsed match the database has as over is forgotten."""
+        among = None if scan else sorted(lapsed)
+        running = set(await database_sync_to_async(ownership.running_matches)(among))
+        if lapsed - running:
+            await store.forget(sorted(lapsed - running))
+        ids = [m for m in running if (scan or m in lapsed) and m not in RUNTIMES and m not in CLAIMS]
+        for match_id, holder in zip(ids, await store.holders(ids), strict=True):
+            if holder is None:
+                await self._tell(self.channel_name, MatchAdopt(match=match_id))
 
     async def stop(self) -> None:
         """SIGTERM: hand every match over, then tell the worker it may exit."""

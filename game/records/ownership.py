@@ -68,10 +68,12 @@ def logged_since(match_id: str, checkpoint: dict | None) -> list[bytes]:
     return [raw for blob in rows for raw in raw_entries(blob)]
 
 
-def running_matches() -> list[tuple[str, str]]:
-    """(match id, recorded owner) of every running match: what the stale watch looks over."""
-    rows = Match.objects.filter(status=Match.Status.RUNNING).values_list("id", "arbiter_channel")
-    return [(str(pk), owner) for pk, owner in rows]
+def running_matches(among: list[str] | None = None) -> list[str]:
+    """The ids of the running matches (of `among`, if given): what the stale watch adopts from."""
+    rows = Match.objects.filter(status=Match.Status.RUNNING)
+    if among is not None:
+        rows = rows.filter(pk__in=among)
+    return [str(pk) for pk in rows.values_list("id", flat=True)]
 
 
 def finish_match(match_id: str, epoch: int, tick: int, entities: int, reason: str, abandoned=False) -> bool:

@@ -49,15 +49,29 @@ end
 return answers
 """
 
+# An owner's first write of the log (and its write after the store lost it) also puts the
+# match in the store's set of running matches, which the stale watches look over.
 REWRITE = """
 local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return -1 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('DEL', KEYS[2])
-for i = 4, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+for i = 5, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 redis.call('SET', KEYS[3], ARGV[3], 'EX', 86400)
 redis.call('EXPIRE', KEYS[2], 86400)
+redis.call('SADD', KEYS[4], ARGV[4])
 return 1
+"""
+
+# The running matches whose lease is gone, and whether the store is new (its marker was not
+# there: it came back empty, so its set may miss matches whose owner died meanwhile).
+LAPSED = """
+local fresh = redis.call('SET', KEYS[2], '1', 'NX')
+local lapsed = {}
+for _, match in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. match) == 0 then lapsed[#lapsed + 1] = match end
+end
+return {fresh and 1 or 0, lapsed}
 """
 
 RELEASE = """
@@ -88,6 +102,7 @@ class RedisMatchStore:
         self._append = self.redis.register_script(APPEND)
         self._rewrite = self.redis.register_script(REWRITE)
         self._release = self.redis.register_script(RELEASE)
+        self._lapsed = self.redis.register_script(LAPSED)
         self._appends: list[tuple[list[str], list, asyncio.Future]] = []
         self._sender: asyncio.Task | None = None
         # Each process its own place in the tick (golden-ratio spread of pids): two processes
@@ -98,6 +113,21 @@ class RedisMatchStore:
         p = self.prefix
         return [f"{p}:lease:{match}", f"{p}:log:{match}", f"{p}:logtick:{match}"]
 
+    @property
+    def _running(self) -> str:
+        return f"{self.prefix}:running"
+
+    async def lapsed(self) -> tuple[list[str], bool]:
+        """(running matches whose lease lapsed, whether the store is new since the last look)."""
+        p = self.prefix
+        fresh, lapsed = await self._lapsed(keys=[self._running, f"{p}:born"], args=[f"{p}:lease:"])
+        return [m.decode() for m in lapsed], bool(fresh)
+
+    async def forget(self, matches: list[str]) -> None:
+        """These are not running (they ended while the store was not told)."""
+        if matches:
+            await self.redis.srem(self._running, *matches)
+
     async def holders(self, matches: list[str]) -> list[str | None]:
         if not matches:
             return []
@@ -107,9 +137,9 @@ class RedisMatchStore:
     async def acquire(self, match: str, me: str) -> str:
         """Take the lease if nobody holds it (or we do); the holder after the attempt."""
         key = self._keys(match)[0]
-        if await self.redis.set(key, me, px=int(lease_s() * 1000), nx=True):
-            return me
-        holder = await self.redis.get(key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, me, px=int(lease_s() * 1000), nx=True).sadd(self._running, match).get(key)
+            _, _, holder = await pipe.execute()
         return holder.decode() if holder is not None else ""
 
     async def append(self, match: str, me: str, prev_tick: int, tick: int, data: bytes, keep: int) -> int:
@@ -158,7 +188,8 @@ class RedisMatchStore:
 
     async def rewrite(self, match: str, me: str, last_tick: int, entries: list[bytes]) -> int:
         ms = int(lease_s() * 1000)
-        return int(await self._rewrite(self._keys(match), [me, ms, str(last_tick), *entries]))
+        keys = [*self._keys(match), self._running]
+        return int(await self._rewrite(keys, [me, ms, str(last_tick), match, *entries]))
 
     async def read(self, match: str) -> list[bytes]:
         return await self.redis.lrange(self._keys(match)[1], 0, -1)
@@ -168,7 +199,8 @@ class RedisMatchStore:
 
     async def drop(self, match: str) -> None:
         """The match is over: its lease and log go."""
-        await self.redis.delete(*self._keys(match))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            await pipe.delete(*self._keys(match)).srem(self._running, match).execute()
 
     async def settled(self) -> float:
         """Seconds before a match without a lease may be taken from its recorded owner: a
@@ -186,7 +218,8 @@ class MemoryMatchStore:
     def __init__(self):
         self.leases: dict[str, tuple[str, float]] = {}
         self.logs: dict[str, list[bytes]] = {}
-        self.ticks: dict[str, str] = {}
+        self.ticks: dict[str, str] = {}  # a match is running (here) from its first log write
+        self.looked = False
 
     def _holder(self, match: str) -> str | None:
         held = self.leases.get(match)
@@ -237,6 +270,15 @@ class MemoryMatchStore:
 
     async def settled(self) -> float:
         return 0.0  # one process: whoever held a lease before it started is gone
+
+    async def lapsed(self) -> tuple[list[str], bool]:
+        fresh, self.looked = not self.looked, True  # new with the process: the database knows the rest
+        return [m for m in self.ticks if self._holder(m) is None], fresh
+
+    async def forget(self, matches: list[str]) -> None:
+        for m in matches:
+            self.ticks.pop(m, None)
+            self.logs.pop(m, None)
 
 
 _memory: MemoryMatchStore | None = None

@@ -311,6 +311,38 @@ async def test_kill_9_of_a_server_leaves_no_ghost_seat_and_an_empty_match_ends(m
         await account.close()
 
 
+async def test_an_owner_that_died_while_redis_lost_its_data_is_adopted_from_the_database(
+    make_cluster, redis_server
+):
+    """The store's set of running matches lost the match with everything else, and its owner
+    died meanwhile, so nobody will renew or name it: a watch that finds the store new reads the
+    database's running matches (at once, not at its scan interval) and adopts it."""
+    env = {**FAST, "CUBEARENA_MATCH_SCAN_S": "600"}
+    cluster = make_cluster(redis_server.url, servers=1, arbiters=2, auditor=False, env=env)
+    alice = await guest(cluster.servers[0].url, "alice")
+    match = await create_match(alice, name="orphan", tick_rate=20)
+    a = await Socket.open(alice, match)
+    await play(a, 2, 3)
+    await a.close()  # no socket asks for the match: only a watch can find it
+    before = await record(match["id"])
+    owner = owner_process(cluster, before.arbiter_channel)
+    redis_server.kill()
+    assert cluster.kill(owner) is not None, "the arbiter did not exit"
+    await asyncio.to_thread(redis_server.restart_empty)
+
+    async def adopted():
+        now = await record(match["id"])
+        return now.epoch > before.epoch and now.arbiter_channel not in ("", before.arbiter_channel)
+
+    lease = float(FAST["CUBEARENA_MATCH_LEASE_S"])
+    await until(adopted, lease + 1 + 5, "the match adopted by the arbiter that is left")
+    b = await Socket.open(alice, match)
+    assert b.welcome["snap"]["tick"] >= before.last_tick
+    await play(b, 1, 6)
+    await b.close()
+    await alice.close()
+
+
 async def test_an_owner_cut_off_from_the_store_stops_acknowledging_and_steps_down(make_cluster, redis_server):
     """The owner reaches Redis through a proxy the test cuts: it can no longer renew its lease,
     so it publishes nothing more; another arbiter adopts once the lease lapses; when the link

@@ -107,3 +107,43 @@ async def test_an_unreachable_redis_fails_every_queued_append():
     )
     assert all(isinstance(a, redis.exceptions.ConnectionError) for a in answers), answers
     await store.redis.aclose()
+
+
+async def test_the_store_names_its_running_matches_whose_lease_lapsed():
+    """The stale watch's one call a look: matches written to the log are running until dropped;
+    those without a lease are named; a new store says so once."""
+    from game.transport.match_store import MemoryMatchStore
+
+    for store in (make_store(), MemoryMatchStore()):
+        try:
+            assert (await store.lapsed())[1] is True  # new: its set may miss matches
+            assert await store.lapsed() == ([], False)
+            await store.rewrite("a", "me", 0, [b"a0"])
+            await store.rewrite("b", "me", 0, [b"b0"])
+            assert await store.lapsed() == ([], False)  # both leases held
+            await store.release("a", "me")
+            assert await store.lapsed() == (["a"], False)
+            await store.drop("b")
+            await store.release("a", "me")
+            assert await store.lapsed() == (["a"], False)
+            await store.forget(["a"])  # the database has it as over
+            assert await store.lapsed() == ([], False)
+        finally:
+            await store.drop("a")
+            if isinstance(store, RedisMatchStore):
+                await store.redis.delete(f"{store.prefix}:born")
+                await store.redis.aclose()
+
+
+async def test_a_match_taken_before_its_first_log_write_is_running_already():
+    store = make_store()
+    try:
+        await store.lapsed()
+        assert await store.acquire("a", "me") == "me"
+        assert await store.acquire("a", "other") == "me"
+        await store.release("a", "me")
+        assert await store.lapsed() == (["a"], False)  # its owner died before its first tick
+    finally:
+        await store.drop("a")
+        await store.redis.delete(f"{store.prefix}:born")
+        await store.redis.aclose()
