@@ -74,9 +74,9 @@ def measure(players: int, flushes: int, warm: int = 5) -> dict:
             continue
         batch = records.batch(state, None, now, log=tail)
         lane._local.deadline = time.monotonic() + 30
-        wal0, pg0, th0, trips0 = _wal(), _cpu(backend), time.thread_time(), _waits
+        wal0, pg0, th0, trips0 = _wal(), _cpu(backend), time.thread_time(), _trips
         flush(batch)
-        pg1, th1, trips1 = _cpu(backend), time.thread_time(), _waits
+        pg1, th1, trips1 = _cpu(backend), time.thread_time(), _trips
         wal1 = _wal()
         records.settle(state, records.in_flight.number, ok=True)
         if batch.checkpoint is not None:
@@ -116,20 +116,28 @@ def _wal() -> int:
     return int(_wal_conn.execute("SELECT pg_current_wal_lsn() - '0/0'").fetchone()[0])
 
 
-_waits = 0  # psycopg's wait() calls: one a statement or transaction command sent and answered
+_trips = 0  # statements and transaction commands answered one at a time, plus pipeline syncs
 
 
 def _count_round_trips() -> None:
-    import psycopg
+    """Count what the server answers before the client goes on: every statement or command
+    sent outside a pipeline, and every sync of one (statements in a pipeline share its sync)."""
+    from psycopg import _connection_base, _cursor_base, _pipeline_base, client_cursor
 
-    wait = psycopg.Connection.wait
+    def counted(fn, queued):
+        def send(self, *args, **kwargs):
+            global _trips
+            _trips += not queued(self)
+            return fn(self, *args, **kwargs)
 
-    def counted(self, gen, *args, **kwargs):
-        global _waits
-        _waits += 1
-        return wait(self, gen, *args, **kwargs)
+        return send
 
-    psycopg.Connection.wait = counted
+    conn_base, cursor_base = _connection_base.BaseConnection, _cursor_base.BaseCursor
+    conn_base._exec_command = counted(conn_base._exec_command, lambda conn: conn._pipeline)
+    for cls in (cursor_base, client_cursor.ClientCursorMixin):
+        cls._execute_send = counted(cls._execute_send, lambda cur: cur._conn._pipeline)
+    sync = _pipeline_base.BasePipeline
+    sync._enqueue_sync = counted(sync._enqueue_sync, lambda pipeline: False)
 
 
 def main() -> None:
