@@ -21,7 +21,8 @@ def test_it_measures_a_flush_and_drops_its_database():
     assert out.returncode == 0, out.stderr[-2000:]
     players, flushes, pg_ms, thread_ms, trips, wal_kb, checkpoint_kb = out.stdout.splitlines()[1].split()
     assert (players, flushes) == ("2", "10")
-    assert float(thread_ms) > 0 and float(trips) >= 4 and float(wal_kb) > 0 and float(checkpoint_kb) > 0
+    assert float(thread_ms) > 0 and float(wal_kb) > 0 and float(checkpoint_kb) > 0
+    assert 1 <= float(trips) <= 3  # the transaction's start, its one pipeline, its commit
     exists = "SELECT 1 FROM pg_database WHERE datname = 'cubearena_flush_cost'"
     left = subprocess.run(
         ["psql", f"{base}/postgres", "-tAc", exists],
