@@ -7,6 +7,7 @@ WebSocket, and `manage.py loadbots` runs in a process of its own.
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -90,6 +91,19 @@ def test_it_runs_the_benchmark_smoke_mode_end_to_end(tmp_path):
         assert run["report"]["latency_ms"]["ack"]["n"] > 0
     assert (tmp_path / "smoke.png").stat().st_size > 0
     assert "largest N holding the tick" in proc.stdout
+
+
+def test_the_ratio_benchmark_measures_two_systems_in_turns(tmp_path):
+    cmd = [sys.executable, "benchmarks/ratio.py", "--systems", "embedded,baseline-delta", "--workloads", "W1"]
+    cmd += ["--steps", "2", "--rounds", "2", "--seconds", "1", "--measure", "2", "--out", str(tmp_path)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    (row,) = json.loads((tmp_path / "ratio.json").read_text())["rows"]
+    us = row["us_per_msg"]
+    assert len(us["embedded"]) == len(us["baseline-delta"]) == 2 and all(v > 0 for v in us["embedded"])
+    assert row["ratio"] == round(
+        statistics.median(us["baseline-delta"]) / statistics.median(us["embedded"]), 3
+    )
 
 
 def test_a_bot_whose_commands_back_up_is_behind_though_its_snaps_come_on_time():

@@ -1,20 +1,9 @@
 """A flush's writes and its guard on PostgreSQL, where its statements go out in one pipeline:
 the heartbeat's answer comes back after everything else was sent, so a flush under an older
-epoch must roll all of it back."""
+epoch must roll all of it back. The tests are tests/game/test_flush_writes.py's (SQLite there)."""
 
-import pytest
-
-from tests.game.flush_writes import (
-    check_a_flush_under_an_older_epoch_writes_nothing,
-    check_a_flush_writes_everything_and_reads_pending_actions,
+from tests.game.test_flush_writes import (  # noqa: F401 (collected here too, on PostgreSQL)
+    pytestmark,
+    test_a_flush_under_an_older_epoch_writes_nothing,
+    test_a_flush_writes_everything_and_reads_pending_actions,
 )
-
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def test_a_flush_writes_everything_and_reads_pending_actions():
-    check_a_flush_writes_everything_and_reads_pending_actions()
-
-
-def test_a_flush_under_an_older_epoch_writes_nothing():
-    check_a_flush_under_an_older_epoch_writes_nothing()
