@@ -64,7 +64,8 @@ return 1
 """
 
 # The running matches whose lease is gone, and whether the store is new (its marker was not
-# there: it came back empty, so its set may miss matches whose owner died meanwhile).
+# there: it came back empty, so its set may miss matches whose owner died meanwhile). The
+# lease keys are named from their prefix inside the script: one Redis, not a cluster.
 LAPSED = """
 local fresh = redis.call('SET', KEYS[2], '1', 'NX')
 local lapsed = {}

@@ -10,7 +10,7 @@ import zlib
 import msgpack
 import pytest
 
-from game.models import MatchLogChunk, OperatorAction
+from game.models import MatchLog, MatchLogChunk, OperatorAction
 from game.records import lane
 from game.records.flush import FlushBatch, SeatRecord, flush
 from game.sim.commands import Event
@@ -36,7 +36,7 @@ def _batch(match, alice, bob, epoch: int, applied=()) -> FlushBatch:
         SeatRecord(bob.pk, "joined", 5, 1, 0, 0, 0, False),
     ]
     events = [Event(38, "spawn", alice.pk, {"id": 1}), Event(39, "join", bob.pk, {})]
-    log = [(21, b"entry-21"), (40, b"entry-40")]
+    log = [(1, b"entry-1"), (40, b"entry-40")]  # the first chunk: the header too
     world = World(match.arena_width, match.arena_depth, match_limits.DEFAULT_SPEED, match.tick_rate)
     state = MatchState(world, creator=alice.pk)
     for p in (alice, bob):
@@ -73,9 +73,10 @@ def test_a_flush_writes_everything_and_reads_pending_actions():
     assert (a.last_seq, a.spawned, a.deleted, a.moves, a.rejected, a.online) == (9, 2, 1, 4, 1, False)
     assert a.left is not None and b.online and b.left is None and b.last_seq == 5
     (chunk,) = MatchLogChunk.objects.filter(match=match)
-    assert (chunk.first_tick, chunk.last_tick, chunk.keyframe["tick"]) == (21, 40, 40)
-    assert msgpack.unpackb(zlib.decompress(bytes(chunk.entries))) == [b"entry-21", b"entry-40"]
+    assert (chunk.first_tick, chunk.last_tick, chunk.keyframe["tick"]) == (1, 40, 40)
+    assert msgpack.unpackb(zlib.decompress(bytes(chunk.entries))) == [b"entry-1", b"entry-40"]
     assert chunk.digest and chunk.resumed is None and chunk.created is not None
+    assert MatchLog.objects.get(match=match).settings["tick_rate"] == 20
     done.refresh_from_db()
     assert done.applied is not None and done.result == "removed 1"
 
@@ -88,6 +89,7 @@ def test_a_flush_under_an_older_epoch_writes_nothing():
     assert match.last_tick == 0 and match.checkpoint is None
     assert not MatchEvent.objects.filter(match=match).exists()
     assert not MatchLogChunk.objects.filter(match=match).exists()
+    assert not MatchLog.objects.filter(match=match).exists()
     a = Participation.objects.get(match=match, player=alice)
     assert (a.last_seq, a.spawned, a.online) == (0, 0, True)
     action.refresh_from_db()
