@@ -10,6 +10,10 @@ import pytest
 from game.records.lane import DeadlinePassed, Lane, check_deadline
 from tests.own_loop import in_own_loop
 
+# A lane job looks after its thread's database connection before and after it runs (kept
+# from earlier jobs, as the arbiter's are), so these jobs may touch the database's connections.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 def job(log: list, name: str, seconds: float = 0.0, gate: threading.Event | None = None):
     def run():
