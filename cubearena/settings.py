@@ -83,9 +83,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Connections are kept (conn_max_age above), one per thread: opening one (Django's
     # functions, the PRAGMAs) costs ~0.7 ms of CPU, a match's flush every second when each
     # job opened its own. The arbiter's flush thread writes while requests write too. WAL
-    # lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN, so a transaction that
-    # read first cannot fail "database is locked" when it upgrades (busy timeout can't
-    # help that case); the timeout makes a second writer wait instead of failing.
+    # lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN, so a
+    # transaction that read first cannot fail "database is locked" when it upgrades (busy
+    # timeout can't help that case); the timeout makes a second writer wait instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         timeout=20,
         transaction_mode="IMMEDIATE",

@@ -6,7 +6,6 @@ Nothing here runs per command or per tick.
 from __future__ import annotations
 
 import contextlib
-import uuid
 import zlib
 from dataclasses import dataclass, field
 
@@ -67,10 +66,11 @@ def flush(b: FlushBatch) -> tuple[bool, list[tuple[int, dict]]]:
 
     Returns (still ours, [(action id, verdict)]); not ours means another arbiter adopted the match.
 
-    On PostgreSQL every statement goes out in one pipeline, answered in one round trip, then
-    the commit: two round trips where there were nine (the heartbeat's answer, read after
-    the others were sent, rolls them back if the match is not ours: a rare case that wastes
-    a few writes). Plain SQL, not the ORM: its inserts read back ids, a round trip each.
+    On PostgreSQL every statement goes out in one pipeline, answered in one round trip:
+    three round trips with the transaction's start and its commit, where there were six (the
+    heartbeat's answer, read after the others were sent, rolls them back if the match is not
+    ours: a rare case that wastes a few writes). Plain SQL, not the ORM: its inserts read
+    back ids, a round trip each.
     """
     now = timezone.now()
     heartbeat = {"last_tick": b.tick, "last_tick_at": now, "tick_lag": b.tick_lag}
@@ -169,7 +169,7 @@ def _write_applied(applied: list[tuple[int, str]], now) -> None:
 
 def _match_key(match_id: str):
     """A match's id as its column holds it (hex on SQLite, a uuid on PostgreSQL)."""
-    return Match._meta.pk.get_db_prep_value(uuid.UUID(str(match_id)), connection)
+    return _prep(Match, "id", match_id)
 
 
 def _write_log(b: FlushBatch, now) -> None:
