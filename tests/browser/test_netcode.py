@@ -131,13 +131,15 @@ def misjudged_ticks(acks: list[dict], window: int = 2) -> int:
     10 Hz)) applies as of the arbiter's tick on arrival minus the window, so when jitter
     lands it a tick away from the client's estimate, one tick of motion is corrected: that
     is the protocol, not a misprediction. Within the window the claim decides, and the
-    prediction must be exact."""
+    prediction must be exact. The replay's expectation may also move while the command is in
+    flight (a snap comes without it: it arrived a tick later than estimated); each tick it
+    assumed counts (`range`, the lowest and highest)."""
     worst, previous = 0, 0
     for ack in acks:
         if ack["op"] not in ("move", "nudge") or ack["applied"] is None:
             continue
-        if ack["expected"] is not None:
-            assumed = min(ack["expected"] - 1, max(ack["claim"], ack["expected"] - 1 - window, previous))
+        for expected in {ack["expected"], *ack["range"]} - {None}:
+            assumed = min(expected - 1, max(ack["claim"], expected - 1 - window, previous))
             worst = max(worst, abs(ack["applied"] - assumed))
         previous = ack["applied"]
     return worst

@@ -205,6 +205,8 @@ export class OwnMotion {
       if (e.seq <= m.ack || e.op === "spawn") continue;
       const proc = this.procOf ? this.procOf(e) : this.pending.expectedProc(e, base, fallback);
       e.expected = proc; // what the replay assumed (the net graph compares it with the ack)
+      e.expectedLow = Math.min(e.expectedLow ?? proc, proc); // and how far that moved while in flight
+      e.expectedHigh = Math.max(e.expectedHigh ?? proc, proc);
       commands.push({ seq: e.seq, op: e.op, ids: e.ids, point: e.point, form: e.form ?? null, facing: e.facing ?? 0, asOf: e.asOf, proc });
     }
     const until = Math.ceil(tick ?? base) + REPLAY_LOOKAHEAD_TICKS;

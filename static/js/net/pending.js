@@ -19,7 +19,7 @@ export class PendingCommands {
     this.delays = []; // recent (acknowledging tick - asOf) in ticks
     this.ups = []; // recent ways up: server tick on arrival - present at sending (midpoints)
     this.acked = 0; // commands acknowledged so far
-    this.recent = []; // the last acknowledged: {seq, op, asOf, claim, tick, expected, applied}
+    this.recent = []; // the last acknowledged: {seq, op, asOf, claim, tick, expected, range, applied}
   }
 
   get size() {
@@ -72,7 +72,9 @@ export class PendingCommands {
         e.applied = applied; // the arbiter rewrote its history of applied+1..now (sim/lag-comp.js)
         e.at = now;
       }
-      this.recent.push({ seq: e.seq, op: e.op, asOf: e.asOf, claim: e.claim, tick: exact ? tick : null, expected: e.expected ?? null, applied });
+      const expected = e.expected ?? null;
+      const range = [e.expectedLow ?? expected, e.expectedHigh ?? expected];
+      this.recent.push({ seq: e.seq, op: e.op, asOf: e.asOf, claim: e.claim, tick: exact ? tick : null, expected, range, applied });
       if (this.recent.length > 20) this.recent.shift();
     }
     this.acked += done.length;
