@@ -33,7 +33,7 @@ def _match():
 def _batch(match, alice, bob, epoch: int, applied=()) -> FlushBatch:
     seats = [
         SeatRecord(alice.pk, "left", 9, 2, 1, 4, 1, False),
-        SeatRecord(bob.pk, "joined", 5, 1, 0, 0, 0, False),
+        SeatRecord(bob.pk, "joined", 5, 1, 0, 0, 0, True),
     ]
     events = [Event(38, "spawn", alice.pk, {"id": 1}), Event(39, "join", bob.pk, {})]
     log = [(1, b"entry-1"), (40, b"entry-40")]  # the first chunk: the header too
@@ -55,6 +55,8 @@ def _flush(batch):
 
 def test_a_flush_writes_everything_and_reads_pending_actions():
     match, alice, bob = _match()
+    other = Match.objects.create(name="other", creator=alice, tick_rate=20, status="running", epoch=1)
+    elsewhere = Participation.objects.create(match=other, player=alice, color="#000003")
     done = OperatorAction.objects.create(match=match, kind="remove", entity_ids=[1])
     waiting = OperatorAction.objects.create(match=match, kind="kick", player=bob)
     ours, pending = _flush(_batch(match, alice, bob, 3, applied=[(done.pk, "removed 1")]))
@@ -71,7 +73,9 @@ def test_a_flush_writes_everything_and_reads_pending_actions():
         Participation.objects.get(match=match, player=bob),
     )
     assert (a.last_seq, a.spawned, a.deleted, a.moves, a.rejected, a.online) == (9, 2, 1, 4, 1, False)
-    assert a.left is not None and b.online and b.left is None and b.last_seq == 5
+    assert a.left is not None and b.online and b.left is None and (b.last_seq, b.kicked) == (5, True)
+    elsewhere.refresh_from_db()
+    assert (elsewhere.last_seq, elsewhere.moves, elsewhere.kicked) == (0, 0, False)  # another match's seat
     (chunk,) = MatchLogChunk.objects.filter(match=match)
     assert (chunk.first_tick, chunk.last_tick, chunk.keyframe["tick"]) == (1, 40, 40)
     assert msgpack.unpackb(zlib.decompress(bytes(chunk.entries))) == [b"entry-1", b"entry-40"]
