@@ -13,11 +13,14 @@ Embedded, the same calls work on dicts in the process (`MemoryMatchStore`).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import time
 import weakref
 
 from django.conf import settings
+
+from game.transport import resp
 
 # The appends of a process's matches in one tick, in one call: per match 3 keys (lease, log,
 # log tick) and 6 arguments (owner, lease ms, the log's tick before, the tick, entries to
@@ -48,6 +51,7 @@ for m = 0, #KEYS / 3 - 1 do
 end
 return answers
 """
+APPEND_SHA = hashlib.sha1(APPEND.encode()).hexdigest()
 
 # An owner's first write of the log (and its write after the store lost it) also puts the
 # match in the store's set of running matches, which the stale watches look over.
@@ -100,15 +104,18 @@ class RedisMatchStore:
         # not answer must cost the tick a second at most, not redis-py's default forever.
         self.redis = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
         self.prefix = prefix
-        self._append = self.redis.register_script(APPEND)
         self._rewrite = self.redis.register_script(REWRITE)
         self._release = self.redis.register_script(RELEASE)
         self._lapsed = self.redis.register_script(LAPSED)
-        self._appends: list[tuple[list[str], list, asyncio.Future]] = []
-        self._sender: asyncio.Task | None = None
+        self._log = resp.RespConnection(url, timeout=1.0)  # the appends' own lean connection
+        self._appends: list[tuple[list[str], tuple, asyncio.Future]] = []
         # Each process its own place in the tick (golden-ratio spread of pids): two processes
         # on one core do not tick at the same instant.
         self.tick_phase = os.getpid() * 0.6180339887 % 1.0
+
+    async def close(self) -> None:
+        self._log.close()
+        await self.redis.aclose()
 
     def _keys(self, match: str) -> list[str]:
         p = self.prefix
@@ -144,48 +151,43 @@ class RedisMatchStore:
         return holder.decode() if holder is not None else ""
 
     async def append(self, match: str, me: str, prev_tick: int, tick: int, data: bytes, keep: int) -> int:
+        await self._log.ready()  # connected (or raises): the batch below is written from a callback
         ms = int(lease_s() * 1000)
         done = asyncio.get_running_loop().create_future()
-        self._appends.append((self._keys(match), [me, ms, str(prev_tick), str(tick), keep, data], done))
-        if self._sender is None:
-            self._sender = asyncio.create_task(self._send_appends(), name="log appends")
+        self._appends.append((self._keys(match), (me, ms, prev_tick, tick, keep, data), done))
+        if len(self._appends) == 1:  # on the loop's next turn every owner ticking in this one has queued
+            asyncio.get_running_loop().call_soon(self._send_appends)
         return int(await done)
 
-    async def _send_appends(self) -> None:
-        """Send what is queued, a script call at a time, until nothing is (what queues while a
-        batch is on its way goes next, in one round trip of its own)."""
-        batch: list = []
-        try:
-            # No wait first: this task starts on the loop's next turn, by when every owner
-            # that ticked in this one has queued its append.
-            while self._appends:
-                batch, self._appends = self._appends, []
-                try:
-                    answers = await self._append_all(batch)
-                except Exception as exc:  # each owner hears why its append failed
-                    answers = [exc] * len(batch)
-                for (_, _, done), answer in zip(batch, answers):
-                    if done.done():
-                        continue  # its owner was cancelled
-                    if isinstance(answer, BaseException):
-                        done.set_exception(answer)
-                    else:
-                        done.set_result(answer)
-        finally:
-            self._sender = None
-            for _, _, done in batch + self._appends:  # cancelled on its way: nobody waits forever
-                if not done.done():
-                    done.set_exception(ConnectionError("the log append was cancelled"))
-            self._appends = []
-
-    async def _append_all(self, batch) -> list:
-        """One call of the script for the batch; each append's answer, or its error."""
-        from redis.exceptions import ResponseError
-
+    def _send_appends(self) -> None:
+        """Write the queued appends as one script call; each owner's future gets its answer."""
+        batch, self._appends = self._appends, []
         keys = [k for ks, _, _ in batch for k in ks]
         args = [a for _, margs, _ in batch for a in margs]
-        answers = await self._append(keys=keys, args=args)  # loads the script again if Redis lost it
-        return [ResponseError(a.decode(errors="replace")) if isinstance(a, bytes) else a for a in answers]
+        protocol = self._log.current()
+
+        def take(reply) -> None:
+            if isinstance(reply, resp.ReplyError) and str(reply).startswith("NOSCRIPT"):
+                # Redis lost its scripts (a restart): the script's text this once, which it keeps
+                self._log.send(protocol, resp.encode(("EVAL", APPEND, len(keys), *keys, *args)), answer)
+            else:
+                answer(reply)
+
+        def answer(reply) -> None:
+            if isinstance(reply, list) and len(reply) != len(batch):  # not this script's answer
+                reply = resp.ReplyError(f"{len(reply)} answers to {len(batch)} appends")
+            for i, (_, _, done) in enumerate(batch):
+                if done.done():
+                    continue  # its owner was cancelled
+                one = reply[i] if isinstance(reply, list) else reply
+                if isinstance(one, bytes):  # the script caught this match's error
+                    one = resp.ReplyError(one.decode(errors="replace"))
+                if isinstance(one, BaseException):
+                    done.set_exception(one)
+                else:
+                    done.set_result(one)
+
+        self._log.send(protocol, resp.encode(("EVALSHA", APPEND_SHA, len(keys), *keys, *args)), take)
 
     async def rewrite(self, match: str, me: str, last_tick: int, entries: list[bytes]) -> int:
         ms = int(lease_s() * 1000)

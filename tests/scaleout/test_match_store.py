@@ -4,10 +4,10 @@ of the loop share one round trip (one script call), and each owner still gets it
 import asyncio
 import secrets
 
-import redis
 from django.conf import settings
 
-from game.transport.match_store import NOT_OURS, OURS, STALE_LOG, RedisMatchStore
+from game.transport import resp
+from game.transport.match_store import APPEND, NOT_OURS, OURS, STALE_LOG, RedisMatchStore
 
 
 def make_store() -> RedisMatchStore:
@@ -15,17 +15,15 @@ def make_store() -> RedisMatchStore:
 
 
 def count_round_trips(monkeypatch) -> list[int]:
-    """Count what redis-py sends (one send per round trip: a pipeline is one)."""
-    from redis.asyncio.connection import AbstractConnection
-
+    """Count the appends' requests (one a round trip: a batch is one script call)."""
     sent = []
-    original = AbstractConnection.send_packed_command
+    original = resp.RespConnection.send
 
-    async def send_packed_command(self, command, check_health=True):
+    def send(self, protocol, payload, take):
         sent.append(1)
-        return await original(self, command, check_health)
+        return original(self, protocol, payload, take)
 
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", send_packed_command)
+    monkeypatch.setattr(resp.RespConnection, "send", send)
     return sent
 
 
@@ -35,7 +33,8 @@ async def test_appends_in_one_turn_share_a_round_trip_and_each_gets_its_own_answ
         await store.rewrite("a", "me", 0, [b"a0"])
         await store.rewrite("b", "me", 0, [b"b0"])
         await store.rewrite("c", "other", 0, [b"c0"])
-        await store.redis.script_load(store._append.script)
+        await store.redis.script_load(APPEND)
+        await store._log.ready()  # connected (a SELECT first): what is counted below is appends
         sent = count_round_trips(monkeypatch)
         answers = await asyncio.gather(
             store.append("a", "me", 0, 1, b"a1", 10),  # ours, continues the log
@@ -51,23 +50,22 @@ async def test_appends_in_one_turn_share_a_round_trip_and_each_gets_its_own_answ
         sent.clear()
         first = asyncio.ensure_future(store.append("a", "me", 1, 2, b"a2", 10))
         for _ in range(100):  # until the first batch is on its way
-            if store._sender is not None and not store._appends:
+            if sent:
                 break
             await asyncio.sleep(0)
+        assert sent and not first.done()
         later = [store.append(m, "me", 0, 1, m.encode(), 10) for m in ("d", "e")]
         assert await asyncio.gather(first, *later) == [OURS, STALE_LOG, STALE_LOG]
         assert len(sent) == 2
     finally:
         for m in "abcde":
             await store.drop(m)
-        await store.redis.aclose()
+        await store.close()
 
 
 async def test_one_append_that_fails_in_redis_fails_alone():
     """The batch is one script call; an append Redis refuses (its log key holds another type)
     fails for its owner only, and the others are written."""
-    import redis.exceptions
-
     store = make_store()
     try:
         await store.rewrite("a", "me", 0, [b"a0"])
@@ -79,13 +77,13 @@ async def test_one_append_that_fails_in_redis_fails_alone():
             store.append("b", "me", 0, 1, b"b1", 10),
             return_exceptions=True,
         )
-        assert answers[0] == OURS and isinstance(answers[1], redis.exceptions.ResponseError), answers
+        assert answers[0] == OURS and isinstance(answers[1], resp.ReplyError), answers
         assert "WRONGTYPE" in str(answers[1])
         assert await store.read("a") == [b"a0", b"a1"]
     finally:
         for m in "ab":
             await store.drop(m)
-        await store.redis.aclose()
+        await store.close()
 
 
 async def test_a_redis_that_lost_the_script_gets_it_again():
@@ -97,7 +95,7 @@ async def test_a_redis_that_lost_the_script_gets_it_again():
         assert await store.read("a") == [b"a0", b"a1"]
     finally:
         await store.drop("a")
-        await store.redis.aclose()
+        await store.close()
 
 
 async def test_an_unreachable_redis_fails_every_queued_append():
@@ -105,8 +103,8 @@ async def test_an_unreachable_redis_fails_every_queued_append():
     answers = await asyncio.gather(
         *(store.append(m, "me", 0, 1, b"x", 10) for m in "ab"), return_exceptions=True
     )
-    assert all(isinstance(a, redis.exceptions.ConnectionError) for a in answers), answers
-    await store.redis.aclose()
+    assert all(isinstance(a, ConnectionError) for a in answers), answers
+    await store.close()
 
 
 async def test_the_store_names_its_running_matches_whose_lease_lapsed():
@@ -132,7 +130,7 @@ async def test_the_store_names_its_running_matches_whose_lease_lapsed():
             await store.drop("a")
             if isinstance(store, RedisMatchStore):
                 await store.redis.delete(f"{store.prefix}:born")
-                await store.redis.aclose()
+                await store.close()
 
 
 async def test_a_match_taken_before_its_first_log_write_is_running_already():
@@ -146,4 +144,4 @@ async def test_a_match_taken_before_its_first_log_write_is_running_already():
     finally:
         await store.drop("a")
         await store.redis.delete(f"{store.prefix}:born")
-        await store.redis.aclose()
+        await store.close()

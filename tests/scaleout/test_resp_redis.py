@@ -1,0 +1,37 @@
+"""game/transport/resp.py against a real redis-server of the test's own: the URL's password and
+database, and a Redis that restarts between two calls."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from game.transport import resp
+
+
+async def test_the_urls_password_and_database_are_used(redis_server):
+    with redis_server.client() as client:
+        client.config_set("requirepass", "s3cret")
+    conn = resp.RespConnection(f"redis://:s3cret@127.0.0.1:{redis_server.port}/3")
+    try:
+        assert await conn.call("SET", "k", b"in db 3") == b"OK"
+    finally:
+        conn.close()
+    with redis.Redis(port=redis_server.port, password="s3cret", db=3) as client:
+        assert client.get("k") == b"in db 3"
+    wrong = resp.RespConnection(f"redis://:wrong@127.0.0.1:{redis_server.port}/0")
+    with pytest.raises(resp.ReplyError):
+        await wrong.call("PING")
+    assert wrong.current() is None  # a connection that failed its set-up is not kept
+
+
+async def test_a_restarted_redis_is_reached_again(redis_server):
+    conn = resp.RespConnection(redis_server.url)
+    try:
+        assert await conn.call("PING") == b"PONG"
+        redis_server.restart_empty()
+        with pytest.raises(ConnectionError):  # the old connection is gone with the old process
+            await conn.call("PING")
+        assert await conn.call("PING") == b"PONG"
+    finally:
+        conn.close()
