@@ -80,6 +80,8 @@ def flush(b: FlushBatch) -> tuple[bool, list[tuple[int, dict]]]:
         heartbeat["arbiter_channel"] = ""
     try:
         with transaction.atomic(), connection.cursor() as cursor, connection.cursor() as pending:
+            if b.log and b.log[0][0] == 1:  # the first chunk: the log's header first, by the ORM,
+                write_header(b.match_id)  # outside the pipeline (its update reads its row count)
             with _one_round_trip():
                 _update(
                     cursor,
@@ -173,13 +175,10 @@ def _match_key(match_id: str):
 
 
 def _write_log(b: FlushBatch, now) -> None:
-    """One chunk of the input log, with the digest of the state it ends at; the first chunk
-    also writes the log's header. A flush whose commit was not confirmed is sent again with
-    more entries: the chunk it wrote then gives way to the longer one (`overwrite`; after a
-    confirmed flush there is none to look for)."""
+    """One chunk of the input log, with the digest of the state it ends at. A flush whose
+    commit was not confirmed is sent again with more entries: the chunk it wrote then gives way
+    to the longer one (`overwrite`; after a confirmed flush there is none to look for)."""
     first, last = b.log[0][0], b.log[-1][0]
-    if first == 1:
-        write_header(b.match_id)
     state = b.ends_at
     if b.overwrite:  # else the last flush was confirmed and this chunk starts after its
         table, match_col, last_col = _names(MatchLogChunk, "match", "last_tick")

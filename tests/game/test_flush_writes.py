@@ -98,3 +98,17 @@ def test_a_flush_under_an_older_epoch_writes_nothing():
     assert (a.last_seq, a.spawned, a.online) == (0, 0, True)
     action.refresh_from_db()
     assert action.applied is None
+
+
+def test_a_first_chunk_written_again_replaces_itself_header_and_all():
+    """A flush whose commit was not confirmed is sent again, from the log's first tick: the
+    header is written over (on PostgreSQL outside the pipeline, where an update's row count
+    is not known until its end) and the chunk gives way to the new one."""
+    match, alice, bob = _match()
+    batch = _batch(match, alice, bob, 3)
+    assert _flush(batch) == (True, [])
+    batch.overwrite, batch.log = True, [*batch.log, (41, b"entry-41")]
+    assert _flush(batch) == (True, [])
+    (chunk,) = MatchLogChunk.objects.filter(match=match)
+    assert (chunk.first_tick, chunk.last_tick) == (1, 41)
+    assert MatchLog.objects.filter(match=match).count() == 1
