@@ -56,15 +56,15 @@ class Advertiser:
     """The process's own advert, written by its arbiter (async, on the server's loop)."""
 
     def __init__(self):
-        import redis.asyncio as redis
+        from game.transport.resp import RespConnection
 
-        self.redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0)
+        self.redis = RespConnection(settings.REDIS_URL, timeout=1.0)  # once a second: the lean one
 
     async def write(self, ad: dict) -> None:
-        await self.redis.hset(_servers_key(), ad["name"], json.dumps(ad))
+        await self.redis.call("HSET", _servers_key(), ad["name"], json.dumps(ad))
 
     async def withdraw(self) -> None:
-        await self.redis.hdel(_servers_key(), settings.SERVER_NAME)
+        await self.redis.call("HDEL", _servers_key(), settings.SERVER_NAME)
 
 
 def named_server(path: str) -> str | None:

@@ -78,6 +78,7 @@ for _, match in ipairs(redis.call('SMEMBERS', KEYS[1])) do
 end
 return {fresh and 1 or 0, lapsed}
 """
+LAPSED_SHA = hashlib.sha1(LAPSED.encode()).hexdigest()
 
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -106,15 +107,16 @@ class RedisMatchStore:
         self.prefix = prefix
         self._rewrite = self.redis.register_script(REWRITE)
         self._release = self.redis.register_script(RELEASE)
-        self._lapsed = self.redis.register_script(LAPSED)
-        self._log = resp.RespConnection(url, timeout=1.0)  # the appends' own lean connection
+        # The calls made every tick and every second (appends, the watch's look) on a lean
+        # connection of their own (game/transport/resp.py); the rare ones through redis-py.
+        self._lean = resp.RespConnection(url, timeout=1.0)
         self._appends: list[tuple[list[str], tuple, asyncio.Future]] = []
         # Each process its own place in the tick (golden-ratio spread of pids): two processes
         # on one core do not tick at the same instant.
         self.tick_phase = os.getpid() * 0.6180339887 % 1.0
 
     async def close(self) -> None:
-        self._log.close()
+        self._lean.close()
         await self.redis.aclose()
 
     def _keys(self, match: str) -> list[str]:
@@ -128,7 +130,8 @@ class RedisMatchStore:
     async def lapsed(self) -> tuple[list[str], bool]:
         """(running matches whose lease lapsed, whether the store is new since the last look)."""
         p = self.prefix
-        fresh, lapsed = await self._lapsed(keys=[self._running, f"{p}:born"], args=[f"{p}:lease:"])
+        keys = [self._running, f"{p}:born"]
+        fresh, lapsed = await self._lean.script(LAPSED_SHA, LAPSED, keys, [f"{p}:lease:"])
         return [m.decode() for m in lapsed], bool(fresh)
 
     async def forget(self, matches: list[str]) -> None:
@@ -151,7 +154,7 @@ class RedisMatchStore:
         return holder.decode() if holder is not None else ""
 
     async def append(self, match: str, me: str, prev_tick: int, tick: int, data: bytes, keep: int) -> int:
-        await self._log.ready()  # connected (or raises): the batch below is written from a callback
+        await self._lean.ready()  # connected (or raises): the batch below is written from a callback
         ms = int(lease_s() * 1000)
         done = asyncio.get_running_loop().create_future()
         self._appends.append((self._keys(match), (me, ms, prev_tick, tick, keep, data), done))
@@ -164,12 +167,12 @@ class RedisMatchStore:
         batch, self._appends = self._appends, []
         keys = [k for ks, _, _ in batch for k in ks]
         args = [a for _, margs, _ in batch for a in margs]
-        protocol = self._log.current()
+        protocol = self._lean.current()
 
         def take(reply) -> None:
             if isinstance(reply, resp.ReplyError) and str(reply).startswith("NOSCRIPT"):
                 # Redis lost its scripts (a restart): the script's text this once, which it keeps
-                self._log.send(protocol, resp.encode(("EVAL", APPEND, len(keys), *keys, *args)), answer)
+                self._lean.send(protocol, resp.encode(("EVAL", APPEND, len(keys), *keys, *args)), answer)
             else:
                 answer(reply)
 
@@ -187,7 +190,7 @@ class RedisMatchStore:
                 else:
                     done.set_result(one)
 
-        self._log.send(protocol, resp.encode(("EVALSHA", APPEND_SHA, len(keys), *keys, *args)), take)
+        self._lean.send(protocol, resp.encode(("EVALSHA", APPEND_SHA, len(keys), *keys, *args)), take)
 
     async def rewrite(self, match: str, me: str, last_tick: int, entries: list[bytes]) -> int:
         ms = int(lease_s() * 1000)

@@ -1,4 +1,5 @@
-"""A lean Redis connection for the one call every owner makes every tick: the log append.
+"""A lean Redis connection for the calls made every tick and every second: the owners' log
+appends, the stale watch's look, the load advert.
 
 redis-py's asyncio client spends ~110-160 us of CPU on a call (a connection checked out of
 its pool and back, a task to send, `wait_for` around the read, its observability hooks: ~380
@@ -153,6 +154,16 @@ class RespConnection:
         if isinstance(reply, ReplyError):
             raise reply
         return reply
+
+    async def script(self, sha: str, text: str, keys, args):
+        """A Lua script's reply: EVALSHA, or EVAL with its text if Redis does not have it (a
+        restart lost its scripts; EVAL puts it back)."""
+        try:
+            return await self.call("EVALSHA", sha, len(keys), *keys, *args)
+        except ReplyError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+        return await self.call("EVAL", text, len(keys), *keys, *args)
 
     def current(self) -> _Protocol | None:
         """The connection as it is, without connecting (for `send`, which needs no await)."""

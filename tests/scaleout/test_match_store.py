@@ -34,7 +34,7 @@ async def test_appends_in_one_turn_share_a_round_trip_and_each_gets_its_own_answ
         await store.rewrite("b", "me", 0, [b"b0"])
         await store.rewrite("c", "other", 0, [b"c0"])
         await store.redis.script_load(APPEND)
-        await store._log.ready()  # connected (a SELECT first): what is counted below is appends
+        await store._lean.ready()  # connected (a SELECT first): what is counted below is appends
         sent = count_round_trips(monkeypatch)
         answers = await asyncio.gather(
             store.append("a", "me", 0, 1, b"a1", 10),  # ours, continues the log
