@@ -9,6 +9,7 @@ import asyncio
 import pytest
 
 from game.transport import resp
+from tests.own_loop import in_own_loop
 
 
 def parse_all(data: bytes, step: int) -> list:
@@ -53,6 +54,7 @@ async def serve(handle) -> tuple[asyncio.Server, str]:
     return server, f"redis://127.0.0.1:{server.sockets[0].getsockname()[1]}/0"
 
 
+@in_own_loop
 async def test_requests_not_answered_in_time_fail_and_the_next_one_connects_again():
     connections = []
 
@@ -79,6 +81,7 @@ async def test_requests_not_answered_in_time_fail_and_the_next_one_connects_agai
         server.close()
 
 
+@in_own_loop
 async def test_a_connection_closed_mid_request_fails_it_and_the_next_one_connects_again():
     connections = []
 
@@ -102,6 +105,7 @@ async def test_a_connection_closed_mid_request_fails_it_and_the_next_one_connect
         server.close()
 
 
+@in_own_loop
 async def test_an_answer_that_is_not_resp_fails_the_connection_not_the_caller_forever():
     async def handle(reader, writer):
         await reader.readline()
@@ -117,6 +121,7 @@ async def test_an_answer_that_is_not_resp_fails_the_connection_not_the_caller_fo
         server.close()
 
 
+@in_own_loop
 async def test_an_error_reply_is_raised_and_the_connection_goes_on():
     async def handle(reader, writer):
         answers = iter([b"-ERR unknown command 'NOPE'\r\n", b"+PONG\r\n"])
@@ -135,6 +140,7 @@ async def test_an_error_reply_is_raised_and_the_connection_goes_on():
         server.close()
 
 
+@in_own_loop
 async def test_nothing_listening_is_a_connection_error():
     conn = resp.RespConnection("redis://127.0.0.1:1/0")  # nothing listens on port 1
     with pytest.raises(ConnectionError):
