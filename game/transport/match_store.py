@@ -13,7 +13,6 @@ Embedded, the same calls work on dicts in the process (`MemoryMatchStore`).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import time
 import weakref
@@ -51,7 +50,7 @@ for m = 0, #KEYS / 3 - 1 do
 end
 return answers
 """
-APPEND_SHA = hashlib.sha1(APPEND.encode()).hexdigest()
+APPEND_SCRIPT = resp.Script(APPEND)
 
 # An owner's first write of the log (and its write after the store lost it) also puts the
 # match in the store's set of running matches, which the stale watches look over.
@@ -78,7 +77,7 @@ for _, match in ipairs(redis.call('SMEMBERS', KEYS[1])) do
 end
 return {fresh and 1 or 0, lapsed}
 """
-LAPSED_SHA = hashlib.sha1(LAPSED.encode()).hexdigest()
+LAPSED_SCRIPT = resp.Script(LAPSED)
 
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -131,7 +130,7 @@ class RedisMatchStore:
         """(running matches whose lease lapsed, whether the store is new since the last look)."""
         p = self.prefix
         keys = [self._running, f"{p}:born"]
-        fresh, lapsed = await self._lean.script(LAPSED_SHA, LAPSED, keys, [f"{p}:lease:"])
+        fresh, lapsed = await self._lean.script(LAPSED_SCRIPT, keys, [f"{p}:lease:"])
         return [m.decode() for m in lapsed], bool(fresh)
 
     async def forget(self, matches: list[str]) -> None:
@@ -167,14 +166,6 @@ class RedisMatchStore:
         batch, self._appends = self._appends, []
         keys = [k for ks, _, _ in batch for k in ks]
         args = [a for _, margs, _ in batch for a in margs]
-        protocol = self._lean.current()
-
-        def take(reply) -> None:
-            if isinstance(reply, resp.ReplyError) and str(reply).startswith("NOSCRIPT"):
-                # Redis lost its scripts (a restart): the script's text this once, which it keeps
-                self._lean.send(protocol, resp.encode(("EVAL", APPEND, len(keys), *keys, *args)), answer)
-            else:
-                answer(reply)
 
         def answer(reply) -> None:
             if isinstance(reply, list) and len(reply) != len(batch):  # not this script's answer
@@ -190,7 +181,7 @@ class RedisMatchStore:
                 else:
                     done.set_result(one)
 
-        self._lean.send(protocol, resp.encode(("EVALSHA", APPEND_SHA, len(keys), *keys, *args)), take)
+        self._lean.send_script(self._lean.current(), APPEND_SCRIPT, keys, args, answer)
 
     async def rewrite(self, match: str, me: str, last_tick: int, entries: list[bytes]) -> int:
         ms = int(lease_s() * 1000)

@@ -7,7 +7,7 @@ Python calls), where the call's own work, a write and a read on one socket, cost
 Here requests go out on one connection as they come and their answers are matched to them in
 order, inside the protocol's `data_received`: no task, no pool, one timer a request.
 
-Only what the append needs: RESP2 replies, AUTH and SELECT from the URL, `redis://`,
+Only what those calls need: commands and Lua scripts, RESP2 replies, AUTH and SELECT from the URL, `redis://`,
 `rediss://` and `unix://`. A request that is not answered within `timeout` closes the
 connection (its answer could no longer be told from the next one's) and fails every request
 on it; the next request connects again.
@@ -16,6 +16,7 @@ on it; the next request connects again.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ssl
 from collections import deque
 from collections.abc import Callable
@@ -24,6 +25,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 class ReplyError(Exception):
     """Redis answered with an error (`-ERR ...`, `-NOSCRIPT ...`)."""
+
+
+class Script:
+    """A Lua script: its text, and the SHA1 Redis knows it by once it ran."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.sha = hashlib.sha1(text.encode()).hexdigest()
 
 
 def encode(args) -> bytes:
@@ -150,20 +159,12 @@ class RespConnection:
         """One command's reply (a ReplyError is raised); ConnectionError or TimeoutError if
         Redis cannot be reached or does not answer within the timeout."""
         protocol = await self.ready()
-        reply = await self._send(protocol, encode(args))
-        if isinstance(reply, ReplyError):
-            raise reply
-        return reply
+        return await self._ask(lambda take: self.send(protocol, encode(args), take))
 
-    async def script(self, sha: str, text: str, keys, args):
-        """A Lua script's reply: EVALSHA, or EVAL with its text if Redis does not have it (a
-        restart lost its scripts; EVAL puts it back)."""
-        try:
-            return await self.call("EVALSHA", sha, len(keys), *keys, *args)
-        except ReplyError as exc:
-            if not str(exc).startswith("NOSCRIPT"):
-                raise
-        return await self.call("EVAL", text, len(keys), *keys, *args)
+    async def script(self, script: Script, keys, args):
+        """A Lua script's reply, raised as `call`'s (see `send_script`)."""
+        protocol = await self.ready()
+        return await self._ask(lambda take: self.send_script(protocol, script, keys, args, take))
 
     def current(self) -> _Protocol | None:
         """The connection as it is, without connecting (for `send`, which needs no await)."""
@@ -185,19 +186,32 @@ class RespConnection:
         protocol.waiting.append(taken)
         protocol.transport.write(payload)
 
-    def _send(self, protocol: _Protocol, payload: bytes) -> asyncio.Future:
+    def send_script(self, protocol: _Protocol | None, script: Script, keys, args, take: Callable) -> None:
+        """Run a Lua script as `send` writes a request: EVALSHA, or EVAL with its text once if
+        Redis does not have it (a restart lost its scripts; EVAL puts it back)."""
+
+        def again_if_unknown(reply) -> None:
+            if isinstance(reply, ReplyError) and str(reply).startswith("NOSCRIPT"):
+                self.send(protocol, encode(("EVAL", script.text, len(keys), *keys, *args)), take)
+            else:
+                take(reply)
+
+        self.send(protocol, encode(("EVALSHA", script.sha, len(keys), *keys, *args)), again_if_unknown)
+
+    async def _ask(self, start: Callable) -> object:
+        """What `start(take)` gets back, as `call` returns it."""
         done = asyncio.get_running_loop().create_future()
 
         def take(reply) -> None:
             if done.done():
                 return
-            if isinstance(reply, ConnectionError | TimeoutError):
+            if isinstance(reply, ConnectionError | TimeoutError | ReplyError):
                 done.set_exception(reply)
             else:
                 done.set_result(reply)
 
-        self.send(protocol, payload, take)
-        return done
+        start(take)
+        return await done
 
     async def ready(self) -> _Protocol:
         """The open connection (connecting first if there is none)."""
@@ -236,19 +250,14 @@ class RespConnection:
             if password is not None:
                 user = unquote(parts.username) if parts.username else None
                 auth = ("AUTH", user, password) if user else ("AUTH", password)
-                await self._checked(protocol, auth)
+                await self._ask(lambda take: self.send(protocol, encode(auth), take))
             if db != "0":
-                await self._checked(protocol, ("SELECT", db))
+                await self._ask(lambda take: self.send(protocol, encode(("SELECT", db)), take))
         except BaseException:
             protocol.fail(ConnectionError("Redis refused the connection's set-up"))
             raise
         self._protocol = protocol
         return protocol
-
-    async def _checked(self, protocol: _Protocol, args) -> None:
-        reply = await self._send(protocol, encode(args))
-        if isinstance(reply, ReplyError):
-            raise reply
 
     def close(self) -> None:
         if self._protocol is not None:

@@ -38,19 +38,17 @@ async def test_a_restarted_redis_is_reached_again(redis_server):
 
 
 async def test_a_script_redis_lost_is_sent_again_with_its_text(redis_server):
-    import hashlib
-
-    text = "return {KEYS[1], ARGV[1]}"
-    sha = hashlib.sha1(text.encode()).hexdigest()
+    script = resp.Script("return {KEYS[1], ARGV[1]}")
     conn = resp.RespConnection(redis_server.url)
     try:
-        assert await conn.script(sha, text, ["k"], [7]) == [b"k", b"7"]  # not loaded yet: EVAL
-        assert await conn.script(sha, text, ["k"], [8]) == [b"k", b"8"]  # now EVALSHA
+        assert await conn.script(script, ["k"], [7]) == [b"k", b"7"]  # not loaded yet: EVAL
+        with redis_server.client() as client:
+            assert client.script_exists(script.sha) == [True]  # Redis knows it by our SHA1 now
+        assert await conn.script(script, ["k"], [8]) == [b"k", b"8"]  # now EVALSHA
         with redis_server.client() as client:
             client.script_flush()
-        assert await conn.script(sha, text, ["k"], [9]) == [b"k", b"9"]
-        failing = "return redis.error_reply('boom')"
+        assert await conn.script(script, ["k"], [9]) == [b"k", b"9"]
         with pytest.raises(resp.ReplyError, match="boom"):  # the script's own error is raised
-            await conn.script(hashlib.sha1(failing.encode()).hexdigest(), failing, [], [])
+            await conn.script(resp.Script("return redis.error_reply('boom')"), [], [])
     finally:
         conn.close()
