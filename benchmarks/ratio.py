@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import statistics
 import sys
 import time
@@ -45,8 +44,7 @@ def main() -> int:
     names = args.systems.split(",")
     if len(names) != 2:
         parser.error("--systems takes two systems")
-    pinned = (os.cpu_count() or 1) >= 2  # as run.py: bots on core 0, every server process on core 1
-    server_cpus, args.bot_cpus = ({1}, {0}) if pinned else (None, None)
+    server_cpus, args.bot_cpus = run.cpus()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows, started = [], time.monotonic()

@@ -103,6 +103,12 @@ def run_step(system: systems.System, workload: str, n: int, args, out_dir: Path)
     return json.loads(json_path.read_text())
 
 
+def cpus(pin: bool = True) -> tuple[set[int] | None, set[int] | None]:
+    """(the servers' cores, the bots' cores): every server process on core 1 and the bots on
+    core 0 when there are two cores to pin to; None, None (not pinned) otherwise."""
+    return ({1}, {0}) if pin and (os.cpu_count() or 1) >= 2 else (None, None)
+
+
 def verdict(report: dict) -> str:
     if report["held"]:
         return "held"
@@ -268,8 +274,8 @@ def main() -> int:
     args.seconds = args.seconds or seconds
     if args.retries is None:
         args.retries = 0 if mode == "smoke" else 1
-    pinned = not args.no_pin and (os.cpu_count() or 1) >= 2
-    server_cpus, args.bot_cpus = ({1}, {0}) if pinned else (None, None)
+    server_cpus, args.bot_cpus = cpus(pin=not args.no_pin)
+    pinned = server_cpus is not None
     args.out.mkdir(parents=True, exist_ok=True)
 
     started = time.time()
